@@ -1,0 +1,44 @@
+import { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { LongLinkConfig } from './config';
+import { LongLinkModule, LongLinkModuleOptions } from './longlink.module';
+import { LongLinkServer } from './transport/long-link.server';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** LOG_LEVEL=warn → fatal, error, warn. */
+export function logLevels(level: LongLinkConfig['logLevel']): LogLevel[] {
+  return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
+}
+
+export interface RunningGateway {
+  app: INestApplication;
+  server: LongLinkServer;
+  tcpPort: number;
+  httpPort: number;
+}
+
+/**
+ * Builds and starts the gateway: HTTP and the long-link transport in one
+ * process (a hybrid Nest app). Used by main.ts and by the e2e tests (port 0).
+ */
+export async function startGateway(
+  config: LongLinkConfig,
+  options: Omit<LongLinkModuleOptions, 'config'> & { logger?: false | LogLevel[] } = {},
+): Promise<RunningGateway> {
+  const { logger, ...moduleOptions } = options;
+  const app = await NestFactory.create(LongLinkModule.forRoot({ ...moduleOptions, config }), {
+    logger: logger ?? logLevels(config.logLevel),
+  });
+  const server = app.get(LongLinkServer);
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(config.http.port, config.http.host);
+  const httpAddress = app.getHttpServer().address();
+  return {
+    app,
+    server,
+    tcpPort: server.address()?.port ?? 0,
+    httpPort: typeof httpAddress === 'object' && httpAddress ? httpAddress.port : 0,
+  };
+}

@@ -1,0 +1,174 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * Every configuration key of the gateway, its type and default. The names are
+ * part of the contract (operators script them): see ARCHITECTURE.md and
+ * `.env.example`, which lists the same keys.
+ */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be >= ${min}` })
+    .max(max, { error: `must be <= ${max}` });
+const port = () => int(0, 65535);
+const optionalString = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    TCP_HOST: z.string().min(1).default('0.0.0.0'),
+    TCP_PORT: port().default(7000),
+    HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+    HTTP_PORT: port().default(3000),
+    TLS_CERT_FILE: optionalString(),
+    TLS_KEY_FILE: optionalString(),
+    MAX_CONNECTIONS: int(1).default(10000),
+    MAX_FRAME_BYTES: int(64, 64 * 1024 * 1024).default(65536),
+    MAX_BAD_FRAMES: int(0).default(10),
+    MAX_OUTBOUND_BYTES: int(1024).default(1048576),
+    LOGIN_TIMEOUT_MS: int(1).default(10000),
+    AUTH_MODE: z.enum(['none', 'token'], { error: "must be 'none' or 'token'" }).default('none'),
+    AUTH_TOKENS: optionalString(),
+    AUTH_TOKEN: optionalString(),
+    HEARTBEAT_MS: int(1).default(10000),
+    CURSOR_START: int(0).default(3),
+    CURSOR_LIMIT: int(1).default(5),
+    LEAVE_STRIKES: int(1).default(3),
+    RECOVER_WINDOWS: int(1).default(3),
+    LEAVE_TIMEOUT_MS: int(0).default(1800000),
+    CLOSED_RETENTION_MS: int(0).default(86400000),
+    PRESENCE_HISTORY: int(0, 1000).default(20),
+    SERVER_PING_MS: int(1).optional(),
+    TCP_KEEPALIVE_MS: int(0).default(60000),
+    COMMAND_TTL_MS: int(1).default(86400000),
+    COMMAND_RETENTION_MS: int(0).default(86400000),
+    MAX_QUEUED_COMMANDS: int(1).default(1000),
+    SHUTDOWN_GRACE_MS: int(0).default(5000),
+    ADMIN_TOKEN: optionalString(),
+    REDIS_URL: optionalString(),
+    NODE_ID: optionalString(),
+    LOG_LEVEL: z
+      .enum(['error', 'warn', 'log', 'debug', 'verbose'], {
+        error: 'must be one of error, warn, log, debug, verbose',
+      })
+      .default('log'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.CURSOR_START >= c.CURSOR_LIMIT) {
+      ctx.addIssue({ code: 'custom', path: ['CURSOR_START'], message: `must be below CURSOR_LIMIT (${c.CURSOR_LIMIT})` });
+    }
+    if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
+      ctx.addIssue({ code: 'custom', path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' });
+    }
+    if (c.AUTH_MODE === 'token' && !c.AUTH_TOKENS && !c.AUTH_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: "is 'token' but neither AUTH_TOKENS nor AUTH_TOKEN is set" });
+    }
+    if (c.AUTH_TOKENS) {
+      for (const pair of c.AUTH_TOKENS.split(',')) {
+        const i = pair.indexOf(':');
+        if (i <= 0 || i === pair.length - 1) {
+          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `entry '${pair}' is not clientId:token` });
+        }
+      }
+    }
+  });
+
+export type RawConfig = z.output<typeof configSchema>;
+
+/** The typed configuration every part reads (through the LONGLINK_CONFIG provider). */
+export interface LongLinkConfig {
+  nodeEnv: string;
+  tcp: { host: string; port: number; tlsCertFile?: string; tlsKeyFile?: string; keepAliveMs: number };
+  http: { host: string; port: number };
+  maxConnections: number;
+  maxFrameBytes: number;
+  maxBadFrames: number;
+  maxOutboundBytes: number;
+  loginTimeoutMs: number;
+  auth: { mode: 'none' | 'token'; tokens: Map<string, string>; sharedToken?: string };
+  heartbeat: {
+    heartbeatMs: number;
+    cursorStart: number;
+    cursorLimit: number;
+    leaveStrikes: number;
+    recoverWindows: number;
+    leaveTimeoutMs: number;
+    serverPingMs: number;
+  };
+  presence: { closedRetentionMs: number; historySize: number };
+  commands: { ttlMs: number; retentionMs: number; maxQueued: number };
+  shutdownGraceMs: number;
+  adminToken?: string;
+  redisUrl?: string;
+  nodeId: string;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+export class ConfigValidationError extends Error {
+  override readonly name = 'ConfigValidationError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/**
+ * Validates raw string values (normally process.env) and returns the typed
+ * configuration. Throws ConfigValidationError naming every bad key.
+ */
+export function parseConfig(env: Record<string, string | undefined>): LongLinkConfig {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '?');
+      const got = env[key];
+      return `${key}: ${issue.message}${got !== undefined ? ` (got '${got}')` : ''}`;
+    });
+    throw new ConfigValidationError(problems);
+  }
+  const c = result.data;
+  const tokens = new Map<string, string>();
+  for (const pair of c.AUTH_TOKENS?.split(',') ?? []) {
+    const i = pair.indexOf(':');
+    tokens.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
+  }
+  return {
+    nodeEnv: c.NODE_ENV,
+    tcp: { host: c.TCP_HOST, port: c.TCP_PORT, tlsCertFile: c.TLS_CERT_FILE, tlsKeyFile: c.TLS_KEY_FILE, keepAliveMs: c.TCP_KEEPALIVE_MS },
+    http: { host: c.HTTP_HOST, port: c.HTTP_PORT },
+    maxConnections: c.MAX_CONNECTIONS,
+    maxFrameBytes: c.MAX_FRAME_BYTES,
+    maxBadFrames: c.MAX_BAD_FRAMES,
+    maxOutboundBytes: c.MAX_OUTBOUND_BYTES,
+    loginTimeoutMs: c.LOGIN_TIMEOUT_MS,
+    auth: { mode: c.AUTH_MODE, tokens, sharedToken: c.AUTH_TOKEN },
+    heartbeat: {
+      heartbeatMs: c.HEARTBEAT_MS,
+      cursorStart: c.CURSOR_START,
+      cursorLimit: c.CURSOR_LIMIT,
+      leaveStrikes: c.LEAVE_STRIKES,
+      recoverWindows: c.RECOVER_WINDOWS,
+      leaveTimeoutMs: c.LEAVE_TIMEOUT_MS,
+      serverPingMs: c.SERVER_PING_MS ?? c.HEARTBEAT_MS,
+    },
+    presence: { closedRetentionMs: c.CLOSED_RETENTION_MS, historySize: c.PRESENCE_HISTORY },
+    commands: { ttlMs: c.COMMAND_TTL_MS, retentionMs: c.COMMAND_RETENTION_MS, maxQueued: c.MAX_QUEUED_COMMANDS },
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    adminToken: c.ADMIN_TOKEN,
+    redisUrl: c.REDIS_URL,
+    nodeId: c.NODE_ID ?? `${hostname()}-${process.pid}`,
+    logLevel: c.LOG_LEVEL,
+  };
+}
+
+/** Config for tests and embedding: defaults, overridden by the given keys. */
+export function configFrom(overrides: Record<string, string | number | undefined> = {}): LongLinkConfig {
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(overrides)) env[k] = v === undefined ? undefined : String(v);
+  return parseConfig(env);
+}

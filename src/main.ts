@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigValidationError, parseConfig } from './config';
+import { startGateway } from './bootstrap';
+
+async function main(): Promise<void> {
+  // .env is optional; real environment variables win over it.
+  loadDotenv({ quiet: true });
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      console.error(`longlink: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const { app } = await startGateway(config);
+  app.enableShutdownHooks();
+  const logger = new Logger('longlink');
+  if (config.auth.mode === 'none') {
+    logger.warn('AUTH_MODE=none: any client may log in under any clientId (set AUTH_MODE=token for production)');
+  }
+  logger.log(`admin API on http://${config.http.host}:${config.http.port} (node ${config.nodeId})`);
+}
+
+main().catch((error: unknown) => {
+  console.error('longlink: failed to start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,9 @@
+export { detectFraming, type Framing } from './framing';
+export { FrameTooLargeException } from './frame-too-large.exception';
+export {
+  FrameDecoder,
+  type BadFrameCode,
+  type FrameDecoderOptions,
+  type FrameSink,
+} from './frame-decoder';
+export { EMPTY_FRAME, encodeJson, encodeMessage } from './frame-encoder';

@@ -1,0 +1,41 @@
+import { LogLevel } from '@nestjs/common';
+import { startGateway, RunningGateway } from '../../src/bootstrap';
+import { Clock } from '../../src/common/clock';
+import { configFrom, LongLinkConfig } from '../../src/config';
+import { LongLinkModuleOptions } from '../../src/longlink.module';
+
+export interface TestGateway extends RunningGateway {
+  config: LongLinkConfig;
+  httpUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real gateway in this process, on 127.0.0.1 with port 0 for both TCP and
+ * HTTP. `env` overrides configuration keys exactly as the environment would.
+ */
+export async function startTestGateway(
+  env: Record<string, string | number | undefined> = {},
+  options: Omit<LongLinkModuleOptions, 'config'> & { clock?: Clock; logger?: false | LogLevel[] } = {},
+): Promise<TestGateway> {
+  const config = configFrom({
+    TCP_HOST: '127.0.0.1',
+    TCP_PORT: 0,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: 0,
+    SHUTDOWN_GRACE_MS: 500,
+    ...env,
+  });
+  const running = await startGateway(config, { logger: process.env.TEST_LOGS ? undefined : false, ...options });
+  let closed = false;
+  return {
+    ...running,
+    config,
+    httpUrl: `http://127.0.0.1:${running.httpPort}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await running.app.close();
+    },
+  };
+}
