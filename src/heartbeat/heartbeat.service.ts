@@ -1,0 +1,124 @@
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CLOCK, Clock } from '../common/clock';
+import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
+import { PresenceService } from '../presence/presence.service';
+import { LongLinkServer } from '../transport/long-link.server';
+import { CounterParams, nextWindow, WindowFacts } from './heartbeat-counter';
+
+export const SWEEP_INTERVAL_NAME = 'longlink:heartbeat-sweep';
+export const PROBE_INTERVAL_NAME = 'longlink:server-probe';
+
+export interface SweepResult {
+  /** Records looked at. */
+  records: number;
+  /** The window counted neither way because the sweep ran late. */
+  lagged: boolean;
+  /** How late the sweep ran, by the injected clock (ms). */
+  lagMs: number;
+  /** Wall time of the pass (ms). */
+  durationMs: number;
+}
+
+/**
+ * Liveness detection (PROTOCOL.md §3). One sweep per HEARTBEAT_MS window
+ * walks every record of this node once (no timer per client), feeds the pure
+ * counter the window's facts and hands any transition to PresenceService. It
+ * detects; presence decides what a transition does. It also sends the
+ * server-side HEART probes, so both ends heartbeat.
+ */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('HeartbeatService');
+  private readonly params: CounterParams & { heartbeatMs: number };
+  private lastSweepAt: number | undefined;
+  /** Sweeps run, windows skipped for lag, probes sent, last pass duration (metrics). */
+  sweeps = 0;
+  laggedWindows = 0;
+  probesSent = 0;
+  lastSweepMs = 0;
+  lastLagMs = 0;
+
+  constructor(
+    @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly presence: PresenceService,
+    private readonly server: LongLinkServer,
+    private readonly scheduler: SchedulerRegistry,
+  ) {
+    this.params = config.heartbeat;
+  }
+
+  onApplicationBootstrap(): void {
+    const { heartbeatMs, serverPingMs } = this.config.heartbeat;
+    this.lastSweepAt = this.clock.now();
+    this.scheduler.addInterval(SWEEP_INTERVAL_NAME, setInterval(() => this.sweep(), heartbeatMs));
+    // Checked twice per ping period, so a probe goes out between 1 and 1.5 periods of silence.
+    this.scheduler.addInterval(PROBE_INTERVAL_NAME, setInterval(() => this.probe(), Math.max(1, Math.floor(serverPingMs / 2))));
+  }
+
+  onModuleDestroy(): void {
+    for (const name of [SWEEP_INTERVAL_NAME, PROBE_INTERVAL_NAME]) {
+      if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
+    }
+  }
+
+  /** Close the current window for every record. Public so tests can drive windows with a fake clock. */
+  sweep(): SweepResult {
+    const started = performance.now();
+    const now = this.clock.now();
+    const windowMs = this.params.heartbeatMs;
+    const lagMs = this.lastSweepAt === undefined ? 0 : Math.max(0, now - this.lastSweepAt - windowMs);
+    this.lastSweepAt = now;
+    // A late sweep means the server itself stalled (GC, blocked loop, suspended
+    // process): frames may be waiting unread, so the window proves nothing.
+    const lagged = lagMs > windowMs / 2;
+    const facts: WindowFacts = { active: false, connected: false, lagged, slowReader: false, now };
+    let records = 0;
+    for (const entry of this.presence.localEntries()) {
+      records++;
+      if (entry.status === 'close') {
+        this.presence.expireIfClosed(entry, now);
+        continue;
+      }
+      const conn = entry.conn;
+      if (conn) {
+        facts.connected = true;
+        facts.active = conn.activeInWindow;
+        facts.slowReader = conn.slowInWindow || conn.outboundBytes > 0;
+        conn.activeInWindow = false;
+        conn.slowInWindow = false;
+      } else {
+        facts.connected = false;
+        facts.active = false;
+        facts.slowReader = false;
+      }
+      const next = nextWindow(entry.liveness, facts, this.params);
+      if (next !== entry.liveness) this.presence.applyWindow(entry, next);
+    }
+    this.sweeps++;
+    if (lagged) {
+      this.laggedWindows++;
+      this.logger.warn(`sweep ran ${lagMs} ms late (window ${windowMs} ms): this window counts neither way`);
+    }
+    this.lastLagMs = lagMs;
+    this.lastSweepMs = performance.now() - started;
+    return { records, lagged, lagMs, durationMs: this.lastSweepMs };
+  }
+
+  /** HEART to every logged-in client the server has sent nothing to for SERVER_PING_MS. */
+  probe(): number {
+    const now = this.clock.now();
+    const pingMs = this.config.heartbeat.serverPingMs;
+    let sent = 0;
+    for (const conn of this.server.liveConnections()) {
+      if (now - conn.lastSentAt >= pingMs) {
+        conn.send('HEART', { serverTime: now });
+        sent++;
+      }
+    }
+    this.probesSent += sent;
+    return sent;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './heartbeat-counter';
+export * from './heartbeat.service';

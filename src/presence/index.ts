@@ -1,0 +1,4 @@
+export * from './presence.types';
+export * from './presence.store';
+export * from './memory-presence.store';
+export * from './presence.service';

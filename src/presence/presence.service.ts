@@ -1,0 +1,267 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Observable, Subject } from 'rxjs';
+import { CLOCK, Clock } from '../common/clock';
+import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
+import { initialLiveness, LivenessState } from '../heartbeat/heartbeat-counter';
+import type { Connection } from '../transport/connection';
+import { CloseEvent, CloseReason, LoginEvent, LongLinkServer } from '../transport/long-link.server';
+import { PRESENCE_STORE, PresenceStore } from './presence.store';
+import type {
+  ClientFilter,
+  ClientRecord,
+  Page,
+  PageRequest,
+  PresenceEvent,
+  PresenceStats,
+  PresenceStatus,
+} from './presence.types';
+
+/** Durable part of a record; the rest is computed from the liveness counter and the connection. */
+type RecordBase = Omit<ClientRecord, 'status' | 'statusSince' | 'cursor' | 'strikes' | 'connected' | 'lastSeenAt' | 'lastHeartbeatAt' | 'reported' | 'transitions'>;
+
+/** A client this node knows: its record, its liveness counter and its live connection. */
+export class PresenceEntry {
+  conn: Connection | undefined;
+  reported: Record<string, unknown> = {};
+  lastSeenAt: number | null = null;
+  lastHeartbeatAt: number | null = null;
+  readonly transitions: PresenceEvent[] = [];
+  constructor(
+    public base: RecordBase,
+    public liveness: LivenessState,
+  ) {}
+
+  get clientId(): string {
+    return this.base.clientId;
+  }
+  get status(): PresenceStatus {
+    return this.liveness.status;
+  }
+}
+
+/** Close reasons of a socket that end the session on purpose (status close); anything else is `leave`. */
+const CLOSING_REASONS = new Set<string>([CloseReason.LOGOUT, CloseReason.KICKED, CloseReason.TIMEOUT]);
+
+/**
+ * The single truth of who is online: client records, every status change
+ * (through `setStatus`, the only writer of a status) and its event.
+ */
+@Injectable()
+export class PresenceService implements OnModuleDestroy {
+  private readonly logger = new Logger('PresenceService');
+  private readonly entries = new Map<string, PresenceEntry>();
+  private readonly subject = new Subject<PresenceEvent>();
+  /** Every transition, exactly once, in order. */
+  readonly events$: Observable<PresenceEvent> = this.subject.asObservable();
+  /** Transitions since start, by target status (metrics). */
+  readonly transitionCounts: Record<PresenceStatus, number> = { alive: 0, leave: 0, close: 0 };
+
+  constructor(
+    @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(PRESENCE_STORE) private readonly store: PresenceStore,
+    private readonly server: LongLinkServer,
+  ) {
+    // Registered here, before any later part's listener, so that a record is
+    // up to date when others (commands) react to the same login or close.
+    server.on('login', (conn, event) => this.onLogin(conn, event));
+    server.on('close', (conn, event) => this.onClose(conn, event));
+  }
+
+  onModuleDestroy(): void {
+    this.subject.complete();
+  }
+
+  // ---- queries -------------------------------------------------------------------
+
+  async get(clientId: string): Promise<ClientRecord | undefined> {
+    const entry = this.entries.get(clientId);
+    if (entry) return this.snapshot(entry);
+    return this.store.get(clientId);
+  }
+
+  /** Status of a client this node holds, without a store round trip. */
+  localStatus(clientId: string): PresenceStatus | undefined {
+    return this.entries.get(clientId)?.status;
+  }
+
+  async list(filter: ClientFilter = {}, page: PageRequest = {}): Promise<Page<ClientRecord>> {
+    const result = await this.store.list(filter, page);
+    // The store has each record as of its last transition; ours are fresher.
+    result.items = result.items.map((r) => {
+      const entry = this.entries.get(r.clientId);
+      return entry ? this.snapshot(entry) : r;
+    });
+    return result;
+  }
+
+  stats(): Promise<PresenceStats> {
+    return this.store.stats();
+  }
+
+  /** Entries of this node, for the heartbeat sweep. */
+  localEntries(): IterableIterator<PresenceEntry> {
+    return this.entries.values();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  // ---- commands --------------------------------------------------------------------
+
+  /**
+   * Admin kick: status `close` with `reason`, then `KICK {reason}` and close
+   * when connected. False for a client nobody knows.
+   */
+  async kick(clientId: string, reason: string = CloseReason.KICKED): Promise<boolean> {
+    const entry = this.entries.get(clientId);
+    if (!entry) return (await this.store.get(clientId)) !== undefined;
+    const conn = entry.conn;
+    if (entry.status !== 'close') this.setStatus(entry, 'close', reason);
+    if (conn) this.server.kickConnection(conn, reason);
+    return true;
+  }
+
+  /** Applies the counter's next state for one window (called by the heartbeat sweep). */
+  applyWindow(entry: PresenceEntry, next: LivenessState): void {
+    if (next === entry.liveness) return;
+    if (next.transition) {
+      this.setStatus(entry, next.transition.to, next.transition.reason, next);
+      if (next.status === 'close' && entry.conn) this.server.kickConnection(entry.conn, CloseReason.TIMEOUT);
+    } else {
+      entry.liveness = next;
+    }
+  }
+
+  /** Drops `close` records older than CLOSED_RETENTION_MS; true when removed. */
+  expireIfClosed(entry: PresenceEntry, now: number): boolean {
+    if (entry.status !== 'close' || entry.conn) return false;
+    if (now - entry.liveness.statusSince < this.config.presence.closedRetentionMs) return false;
+    this.entries.delete(entry.clientId);
+    this.persist(this.store.delete(entry.clientId), entry.clientId);
+    return true;
+  }
+
+  // ---- transport events --------------------------------------------------------------
+
+  private onLogin(conn: Connection, event: LoginEvent): void {
+    const clientId = conn.clientId as string;
+    const now = this.clock.now();
+    let entry = this.entries.get(clientId);
+    const base: RecordBase = {
+      clientId,
+      sessionId: conn.sessionId ?? null,
+      remoteAddress: conn.remoteAddress,
+      remotePort: conn.remotePort,
+      meta: event.meta ?? entry?.base.meta ?? {},
+      connectedAt: now,
+      closeReason: null,
+      closedAt: null,
+      nodeId: this.config.nodeId,
+    };
+    if (!entry) {
+      entry = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
+      entry.conn = conn;
+      entry.lastSeenAt = now;
+      this.entries.set(clientId, entry);
+      this.setStatus(entry, 'alive', event.implicit ? 'first heartbeat' : 'login', entry.liveness, null);
+      return;
+    }
+    const previousStatus = entry.status;
+    entry.base = base;
+    entry.conn = conn;
+    entry.lastSeenAt = now;
+    if (previousStatus === 'alive') {
+      // Takeover or a quick re-login: same record, no transition.
+      this.persist(this.store.save(this.snapshot(entry)), clientId);
+      return;
+    }
+    entry.reported = {};
+    const reason = previousStatus === 'leave' ? 'relogin' : 'login';
+    this.setStatus(entry, 'alive', reason, initialLiveness(this.config.heartbeat, now));
+  }
+
+  private onClose(conn: Connection, event: CloseEvent): void {
+    if (!event.wasCurrent || conn.clientId === undefined) return; // never logged in, or replaced
+    const entry = this.entries.get(conn.clientId);
+    if (!entry || entry.conn !== conn) return;
+    this.captureHotFields(entry);
+    entry.conn = undefined;
+    if (entry.status === 'close') {
+      this.persist(this.store.save(this.snapshot(entry)), entry.clientId);
+      return;
+    }
+    if (CLOSING_REASONS.has(event.reason)) {
+      this.setStatus(entry, 'close', event.reason);
+    } else if (entry.status === 'alive') {
+      this.setStatus(entry, 'leave', event.reason);
+    } else {
+      this.persist(this.store.save(this.snapshot(entry)), entry.clientId);
+    }
+  }
+
+  // ---- the one writer of a status ---------------------------------------------------------
+
+  private setStatus(
+    entry: PresenceEntry,
+    next: PresenceStatus,
+    reason: string,
+    liveness?: LivenessState,
+    from: PresenceStatus | null = entry.status,
+  ): void {
+    const now = this.clock.now();
+    const state = liveness ?? { ...entry.liveness, status: next, statusSince: now, recoverRun: 0 };
+    entry.liveness = state.transition ? { ...state, transition: undefined } : state;
+    if (next === 'close') {
+      entry.base.closeReason = reason;
+      entry.base.closedAt = now;
+    }
+    const event: PresenceEvent = { clientId: entry.clientId, from, to: next, reason, at: now, nodeId: this.config.nodeId };
+    entry.transitions.push(event);
+    if (entry.transitions.length > this.config.presence.historySize) entry.transitions.shift();
+    this.transitionCounts[next]++;
+    this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
+    this.persist(this.store.save(this.snapshot(entry)), entry.clientId);
+    this.subject.next(event);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private captureHotFields(entry: PresenceEntry): void {
+    const conn = entry.conn;
+    if (!conn) return;
+    entry.lastSeenAt = conn.lastSeenAt;
+    if (conn.lastHeartbeatAt) entry.lastHeartbeatAt = conn.lastHeartbeatAt;
+    if (conn.reported) entry.reported = stripType(conn.reported);
+  }
+
+  /** A detached ClientRecord of the entry, with the live connection's fields. */
+  private snapshot(entry: PresenceEntry): ClientRecord {
+    this.captureHotFields(entry);
+    const l = entry.liveness;
+    return {
+      ...entry.base,
+      meta: structuredClone(entry.base.meta),
+      status: l.status,
+      statusSince: l.statusSince,
+      cursor: l.cursor,
+      strikes: l.strikes,
+      connected: entry.conn !== undefined,
+      lastSeenAt: entry.lastSeenAt,
+      lastHeartbeatAt: entry.lastHeartbeatAt,
+      reported: structuredClone(entry.reported),
+      transitions: entry.transitions.map((t) => ({ ...t })),
+    };
+  }
+
+  private persist(write: Promise<void>, clientId: string): void {
+    write.catch((error: Error) => this.logger.error(`presence store write for '${clientId}' failed: ${error.message}`));
+  }
+}
+
+function stripType(heart: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in heart) if (key !== 'type' && key !== 'code') out[key] = heart[key];
+  return out;
+}

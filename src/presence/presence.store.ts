@@ -1,0 +1,47 @@
+import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } from './presence.types';
+
+/**
+ * Where client records live: in this process by default, in Redis in a
+ * cluster. Async, and every method takes and returns detached copies, so an
+ * implementation over the network fits the same shape.
+ *
+ * The store holds a record as of its last transition, login or close; the
+ * per-frame fields (lastSeenAt, cursor, reported, …) of a client connected to
+ * this node are overlaid by PresenceService when it answers.
+ */
+export interface PresenceStore {
+  save(record: ClientRecord): Promise<void>;
+  get(clientId: string): Promise<ClientRecord | undefined>;
+  delete(clientId: string): Promise<void>;
+  /** Ordered by clientId; `cursor` is the opaque position after the last item returned. */
+  list(filter: ClientFilter, page: PageRequest): Promise<Page<ClientRecord>>;
+  stats(): Promise<PresenceStats>;
+}
+
+export const PRESENCE_STORE = Symbol('PRESENCE_STORE');
+
+/** Does the record pass the filter? Shared by store implementations. */
+export function matchesFilter(r: ClientRecord, f: ClientFilter): boolean {
+  if (f.status !== undefined && r.status !== f.status) return false;
+  if (f.connected !== undefined && r.connected !== f.connected) return false;
+  if (f.clientIds !== undefined && !f.clientIds.includes(r.clientId)) return false;
+  if (f.meta !== undefined) {
+    for (const [k, v] of Object.entries(f.meta)) {
+      if (JSON.stringify(r.meta[k]) !== JSON.stringify(v)) return false;
+    }
+  }
+  if (f.q !== undefined && f.q !== '') {
+    const q = f.q.toLowerCase();
+    if (!r.clientId.toLowerCase().includes(q) && !JSON.stringify(r.meta).toLowerCase().includes(q)) return false;
+  }
+  return true;
+}
+
+export function encodeCursor(clientId: string): string {
+  return Buffer.from(clientId).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  return Buffer.from(cursor, 'base64url').toString();
+}
