@@ -247,7 +247,7 @@ export class PresenceService implements OnModuleDestroy {
       statusSince: l.statusSince,
       cursor: l.cursor,
       strikes: l.strikes,
-      connected: entry.conn !== undefined,
+      connected: entry.conn !== undefined && !entry.conn.closed,
       lastSeenAt: entry.lastSeenAt,
       lastHeartbeatAt: entry.lastHeartbeatAt,
       reported: structuredClone(entry.reported),
