@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CLOCK, Clock } from '../common/clock';
@@ -17,6 +17,8 @@ export interface SweepResult {
   lagged: boolean;
   /** How late the sweep ran, by the injected clock (ms). */
   lagMs: number;
+  /** The longest event-loop stall seen during the window (ms). */
+  stallMs: number;
   /** Wall time of the pass (ms). */
   durationMs: number;
 }
@@ -33,12 +35,15 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger('HeartbeatService');
   private readonly params: CounterParams & { heartbeatMs: number };
   private lastSweepAt: number | undefined;
+  /** Measures event-loop stalls between sweeps (libuv timer in C++, no cost to us). */
+  private loopDelay: IntervalHistogram | undefined;
   /** Sweeps run, windows skipped for lag, probes sent, last pass duration (metrics). */
   sweeps = 0;
   laggedWindows = 0;
   probesSent = 0;
   lastSweepMs = 0;
   lastLagMs = 0;
+  lastStallMs = 0;
 
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
@@ -53,12 +58,15 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   onApplicationBootstrap(): void {
     const { heartbeatMs, serverPingMs } = this.config.heartbeat;
     this.lastSweepAt = this.clock.now();
+    this.loopDelay = monitorEventLoopDelay({ resolution: Math.max(1, Math.min(20, Math.floor(heartbeatMs / 10))) });
+    this.loopDelay.enable();
     this.scheduler.addInterval(SWEEP_INTERVAL_NAME, setInterval(() => this.sweep(), heartbeatMs));
     // Checked twice per ping period, so a probe goes out between 1 and 1.5 periods of silence.
     this.scheduler.addInterval(PROBE_INTERVAL_NAME, setInterval(() => this.probe(), Math.max(1, Math.floor(serverPingMs / 2))));
   }
 
   onModuleDestroy(): void {
+    this.loopDelay?.disable();
     for (const name of [SWEEP_INTERVAL_NAME, PROBE_INTERVAL_NAME]) {
       if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
     }
@@ -71,9 +79,14 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const windowMs = this.params.heartbeatMs;
     const lagMs = this.lastSweepAt === undefined ? 0 : Math.max(0, now - this.lastSweepAt - windowMs);
     this.lastSweepAt = now;
-    // A late sweep means the server itself stalled (GC, blocked loop, suspended
-    // process): frames may be waiting unread, so the window proves nothing.
-    const lagged = lagMs > windowMs / 2;
+    // The loop may have stalled without delaying this sweep much (a stall that
+    // began right after the previous sweep delays this one by less than its length).
+    const stallMs = this.loopDelay ? this.loopDelay.max / 1e6 : 0;
+    this.loopDelay?.reset();
+    // A late sweep or a stalled loop means the server itself was not reading
+    // (GC, blocked loop, suspended process): frames may be waiting unread, so
+    // the window proves nothing.
+    const lagged = lagMs > windowMs / 2 || stallMs > windowMs / 2;
     const facts: WindowFacts = { active: false, connected: false, lagged, slowReader: false, now };
     let records = 0;
     for (const entry of this.presence.localEntries()) {
@@ -100,11 +113,14 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     this.sweeps++;
     if (lagged) {
       this.laggedWindows++;
-      this.logger.warn(`sweep ran ${lagMs} ms late (window ${windowMs} ms): this window counts neither way`);
+      this.logger.warn(
+        `sweep ran ${lagMs} ms late, event loop stalled up to ${Math.round(stallMs)} ms (window ${windowMs} ms): this window counts neither way`,
+      );
     }
     this.lastLagMs = lagMs;
+    this.lastStallMs = stallMs;
     this.lastSweepMs = performance.now() - started;
-    return { records, lagged, lagMs, durationMs: this.lastSweepMs };
+    return { records, lagged, lagMs, stallMs, durationMs: this.lastSweepMs };
   }
 
   /** HEART to every logged-in client the server has sent nothing to for SERVER_PING_MS. */
