@@ -122,7 +122,10 @@ export class ConfigValidationError extends Error {
  * configuration. Throws ConfigValidationError naming every bad key.
  */
 export function parseConfig(env: Record<string, string | undefined>): LongLinkConfig {
-  const result = configSchema.safeParse(env);
+  // An empty value (KEY= in .env, as .env.example has them) means "use the default".
+  const present: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') present[k] = v;
+  const result = configSchema.safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '?');
