@@ -41,6 +41,12 @@ describe('heartbeat counter (PROTOCOL.md §3)', () => {
     expect(result.transitions).toEqual(transitions);
   });
 
+  it('the README timing: a healthy client (cursor 0) is leave after 9 silent windows', () => {
+    const healthy: LivenessState = { status: 'alive', cursor: 0, strikes: 0, recoverRun: 0, statusSince: 0 };
+    expect(run('SSSSSSSS', healthy).state.status).toBe('alive');
+    expect(run('SSSSSSSSS', healthy).transitions).toEqual(['9:leave(3 strikes)']);
+  });
+
   it('leave times out to close after LEAVE_TIMEOUT_MS, connected or not', () => {
     // leave at window 6 (t=60s), timeout 60s -> close at t=120s (window 12)
     const connected = run('SSSSSSSSSSSS');
