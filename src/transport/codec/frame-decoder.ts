@@ -153,7 +153,7 @@ export class FrameDecoder {
           let acc = this.headerAcc;
           let len = this.headerLen;
           while (len < 4 && pos < end) {
-            acc = acc * 255 + chunk[pos++];
+            acc = acc * 256 + chunk[pos++];
             len++;
           }
           if (len < 4) {
