@@ -1,8 +1,9 @@
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { DynamicModule, INestApplication, LogLevel, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LongLinkConfig } from './config';
 import { LongLinkModule, LongLinkModuleOptions } from './longlink.module';
 import { LongLinkServer } from './transport/long-link.server';
+import { setupAdminDocs } from './admin/openapi';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -10,6 +11,20 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 export function logLevels(level: LongLinkConfig['logLevel']): LogLevel[] {
   return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
 }
+
+export type GatewayOptions = Omit<LongLinkModuleOptions, 'config'> & {
+  logger?: false | LogLevel[];
+  /**
+   * The application's own modules (their controllers' `@MessagePattern` /
+   * `@EventPattern` handlers receive uplink MSG), imported beside LongLinkModule.
+   * @default []
+   */
+  extraModules?: Array<Type | DynamicModule>;
+};
+
+/** Root of an app that brings modules of its own next to the gateway. */
+@Module({})
+class GatewayAppModule {}
 
 export interface RunningGateway {
   app: INestApplication;
@@ -24,13 +39,16 @@ export interface RunningGateway {
  */
 export async function startGateway(
   config: LongLinkConfig,
-  options: Omit<LongLinkModuleOptions, 'config'> & { logger?: false | LogLevel[] } = {},
+  options: GatewayOptions = {},
 ): Promise<RunningGateway> {
-  const { logger, ...moduleOptions } = options;
-  const app = await NestFactory.create(LongLinkModule.forRoot({ ...moduleOptions, config }), {
+  const { logger, extraModules = [], ...moduleOptions } = options;
+  const gateway = LongLinkModule.forRoot({ ...moduleOptions, config });
+  const root: DynamicModule = extraModules.length > 0 ? { module: GatewayAppModule, imports: [gateway, ...extraModules] } : gateway;
+  const app = await NestFactory.create(root, {
     logger: logger ?? logLevels(config.logLevel),
   });
   const server = app.get(LongLinkServer);
+  if (moduleOptions.adminApi !== false) setupAdminDocs(app);
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);

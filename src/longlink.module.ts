@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, Global, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
 import { CLOCK, Clock, systemClock } from './common/clock';
 import { LONGLINK_CONFIG, LongLinkConfig, parseConfig } from './config';
 import { CLIENT_AUTHENTICATOR, ClientAuthenticator, ConfigClientAuthenticator } from './transport/client-authenticator';
@@ -9,6 +9,17 @@ import { HeartbeatService } from './heartbeat/heartbeat.service';
 import { MemoryPresenceStore } from './presence/memory-presence.store';
 import { PRESENCE_STORE } from './presence/presence.store';
 import { PresenceService } from './presence/presence.service';
+import { COMMAND_STORE } from './commands/command.store';
+import { CommandService } from './commands/command.service';
+import { MemoryCommandStore } from './commands/memory-command.store';
+import { MetricsService } from './metrics/metrics.service';
+import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
+import { assertAdminAuthConfig } from './admin/admin-auth';
+import { AdminEventsService } from './admin/admin-events.service';
+import { ClientsController } from './admin/clients.controller';
+import { CommandsController } from './admin/commands.controller';
+import { EventsController } from './admin/events.controller';
+import { MetricsController } from './admin/metrics.controller';
 
 export interface LongLinkModuleOptions {
   /** Validated configuration; default: parsed from process.env. */
@@ -19,7 +30,21 @@ export interface LongLinkModuleOptions {
   clock?: Clock;
   /** Mount the HTTP admin API. @default true */
   adminApi?: boolean;
+  /** Tuning of the admin API (SSE keep-alive). */
+  admin?: Partial<AdminApiOptions>;
 }
+
+/** What `forRootAsync`'s factory returns: the options that may need other providers to compute. */
+export type LongLinkRuntimeOptions = Pick<LongLinkModuleOptions, 'config' | 'clock'>;
+
+export interface LongLinkModuleAsyncOptions extends Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin'> {
+  /** Modules whose providers the factory injects (e.g. ConfigModule). */
+  imports?: ModuleMetadata['imports'];
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+  useFactory: (...args: any[]) => LongLinkRuntimeOptions | Promise<LongLinkRuntimeOptions>;
+}
+
+const LONGLINK_RUNTIME_OPTIONS = Symbol('LONGLINK_RUNTIME_OPTIONS');
 
 /**
  * Everything the gateway is, as one module: the transport strategy
@@ -31,21 +56,59 @@ export interface LongLinkModuleOptions {
 export class LongLinkModule {
   static forRoot(options: LongLinkModuleOptions = {}): DynamicModule {
     const config = options.config ?? parseConfig(process.env);
-    const providers: Provider[] = [
+    // Fails here, before anything listens, when production has no ADMIN_TOKEN.
+    if (options.adminApi !== false) assertAdminAuthConfig(config);
+    return LongLinkModule.assemble(options, [
       { provide: LONGLINK_CONFIG, useValue: config },
       { provide: CLOCK, useValue: options.clock ?? systemClock },
+    ]);
+  }
+
+  /**
+   * Like forRoot, with the configuration and clock from a factory that may
+   * inject other providers. `authenticator` and `adminApi` stay static: they
+   * decide which classes exist.
+   */
+  static forRootAsync(options: LongLinkModuleAsyncOptions): DynamicModule {
+    const module = LongLinkModule.assemble(options, [
+      { provide: LONGLINK_RUNTIME_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+      {
+        provide: LONGLINK_CONFIG,
+        inject: [LONGLINK_RUNTIME_OPTIONS],
+        useFactory: (runtime: LongLinkRuntimeOptions) => {
+          const config = runtime.config ?? parseConfig(process.env);
+          if (options.adminApi !== false) assertAdminAuthConfig(config);
+          return config;
+        },
+      },
+      { provide: CLOCK, inject: [LONGLINK_RUNTIME_OPTIONS], useFactory: (runtime: LongLinkRuntimeOptions) => runtime.clock ?? systemClock },
+    ]);
+    return { ...module, imports: [...(options.imports ?? []), ...(module.imports ?? [])] };
+  }
+
+  private static assemble(
+    options: Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin'>,
+    optionProviders: Provider[],
+  ): DynamicModule {
+    const adminApi = options.adminApi !== false;
+    const providers: Provider[] = [
+      ...optionProviders,
       { provide: CLIENT_AUTHENTICATOR, useClass: options.authenticator ?? ConfigClientAuthenticator },
       LongLinkServer,
       { provide: PRESENCE_STORE, useClass: MemoryPresenceStore },
       PresenceService,
       HeartbeatService,
+      { provide: COMMAND_STORE, useClass: MemoryCommandStore },
+      CommandService,
+      MetricsService,
+      ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
     return {
       module: LongLinkModule,
       imports: [ScheduleModule.forRoot()],
       providers,
-      controllers: options.adminApi === false ? [] : [HealthController],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PRESENCE_STORE, PresenceService, HeartbeatService],
+      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
+      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PRESENCE_STORE, PresenceService, HeartbeatService, COMMAND_STORE, CommandService, MetricsService],
     };
   }
 }

@@ -1,8 +1,5 @@
-import { LogLevel } from '@nestjs/common';
-import { startGateway, RunningGateway } from '../../src/bootstrap';
-import { Clock } from '../../src/common/clock';
+import { GatewayOptions, startGateway, RunningGateway } from '../../src/bootstrap';
 import { configFrom, LongLinkConfig } from '../../src/config';
-import { LongLinkModuleOptions } from '../../src/longlink.module';
 
 export interface TestGateway extends RunningGateway {
   config: LongLinkConfig;
@@ -16,7 +13,7 @@ export interface TestGateway extends RunningGateway {
  */
 export async function startTestGateway(
   env: Record<string, string | number | undefined> = {},
-  options: Omit<LongLinkModuleOptions, 'config'> & { clock?: Clock; logger?: false | LogLevel[] } = {},
+  options: GatewayOptions = {},
 ): Promise<TestGateway> {
   const config = configFrom({
     TCP_HOST: '127.0.0.1',

@@ -26,7 +26,16 @@ export class RawClient {
       onEmptyFrame: () => this.push('EMPTY'),
       onBadFrame: (code: string, detail: string) => this.push({ bad: code, detail }),
     };
-    socket.on('data', (chunk: Buffer) => this.decoder.push(chunk, sink));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk, sink);
+      } catch (error) {
+        // Bytes that aren't frames in this client's framing (e.g. the server answered in the other one):
+        // record them for the test to see instead of throwing out of a socket listener.
+        this.push({ bad: 'UNDECODABLE', detail: (error as Error).message });
+        socket.destroy();
+      }
+    });
     socket.on('error', () => undefined);
     this.closedPromise = new Promise((resolve) =>
       socket.on('close', () => {

@@ -1,0 +1,161 @@
+import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { CommandService } from '../commands/command.service';
+import { COMMAND_STATUSES } from '../commands/command.types';
+import { HeartbeatService } from '../heartbeat/heartbeat.service';
+import { PresenceService } from '../presence/presence.service';
+import { PRESENCE_STATUSES } from '../presence/presence.types';
+import { LongLinkServer, TransportStats } from '../transport/long-link.server';
+
+/** Resolution of the event-loop delay sampler (ms). */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/**
+ * Prometheus metrics of one gateway, in a registry of its own (several
+ * gateways in one process must not share prom-client's global one). Every
+ * figure is read from the parts' plain counters when scraped, so the hot
+ * path pays nothing for them.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit, OnModuleDestroy {
+  readonly registry = new Registry();
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+
+  constructor(
+    private readonly server: LongLinkServer,
+    private readonly presence: PresenceService,
+    private readonly commands: CommandService,
+    private readonly heartbeat: HeartbeatService,
+  ) {
+    this.transportMetrics();
+    this.presenceMetrics();
+    this.commandMetrics();
+    this.heartbeatMetrics();
+    this.processMetrics();
+  }
+
+  onModuleInit(): void {
+    this.loopDelay.enable();
+  }
+
+  onModuleDestroy(): void {
+    this.loopDelay.disable();
+  }
+
+  /** The Prometheus text exposition. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** For other parts (e.g. the admin API's SSE listeners): a gauge read at scrape time. */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
+  /** A counter whose value lives elsewhere (a plain field), copied in at scrape time. */
+  private counter(name: string, help: string, read: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
+  private transportMetrics(): void {
+    const stats: TransportStats = this.server.stats;
+    this.gauge('longlink_connections', 'Open long-link sockets (logged in or not)', () => this.server.connectionCount);
+    this.gauge('longlink_logged_in_connections', 'Open sockets of logged-in clients', () => this.server.clientCount);
+    this.counter('longlink_connections_accepted_total', 'Sockets accepted', () => stats.accepted);
+    this.counter('longlink_connections_rejected_total', 'Sockets refused at MAX_CONNECTIONS', () => stats.rejectedFull);
+    this.counter('longlink_frames_in_total', 'Frames received', () => stats.framesIn);
+    this.counter('longlink_frames_out_total', 'Frames sent', () => stats.framesOut);
+    this.counter('longlink_bad_frames_total', 'Frames refused (BAD_JSON, BAD_MESSAGE, FRAME_TOO_LARGE, …)', () => stats.badFrames);
+    this.counter('longlink_heartbeats_total', 'Heartbeats received (HEART and zero-length frames)', () => stats.heartbeats);
+    this.counter('longlink_logins_total', 'Successful logins', () => stats.logins);
+    this.counter('longlink_login_failures_total', 'Refused logins', () => stats.loginFailures);
+    this.counter('longlink_messages_total', 'Uplink MSG frames', () => stats.messages);
+  }
+
+  private presenceMetrics(): void {
+    const presence = this.presence;
+    new Gauge({
+      name: 'longlink_clients',
+      help: 'Known clients by presence status',
+      labelNames: ['status'],
+      registers: [this.registry],
+      async collect() {
+        const stats = await presence.stats();
+        for (const status of PRESENCE_STATUSES) this.set({ status }, stats.byStatus[status]);
+      },
+    });
+    new Counter({
+      name: 'longlink_presence_transitions_total',
+      help: 'Presence transitions by target status',
+      labelNames: ['to'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const to of PRESENCE_STATUSES) this.inc({ to }, presence.transitionCounts[to]);
+      },
+    });
+  }
+
+  private commandMetrics(): void {
+    const commands = this.commands;
+    new Counter({
+      name: 'longlink_commands_total',
+      help: 'Command status changes by new status (queued and sent on the way, acked, failed and expired the outcomes)',
+      labelNames: ['status'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const status of COMMAND_STATUSES) this.inc({ status }, commands.transitionCounts[status]);
+      },
+    });
+    this.counter('longlink_stray_acks_total', 'ACKs for an unknown command or one of another client (ignored)', () => commands.strayAcks);
+  }
+
+  private heartbeatMetrics(): void {
+    const hb = this.heartbeat;
+    this.counter('longlink_heartbeat_sweeps_total', 'Liveness sweeps run (one per HEARTBEAT_MS window)', () => hb.sweeps);
+    this.counter('longlink_heartbeat_lagged_windows_total', 'Windows counted neither way because the sweep ran late', () => hb.laggedWindows);
+    this.counter('longlink_heartbeat_probes_total', 'Server-side HEART probes sent', () => hb.probesSent);
+    this.gauge('longlink_heartbeat_sweep_duration_seconds', 'Duration of the last liveness sweep', () => hb.lastSweepMs / 1000);
+    this.gauge('longlink_heartbeat_sweep_lag_seconds', 'How late the last liveness sweep ran', () => hb.lastLagMs / 1000);
+  }
+
+  private processMetrics(): void {
+    const delay = this.loopDelay;
+    new Gauge({
+      name: 'longlink_event_loop_lag_seconds',
+      help: `Event-loop delay since the previous scrape (sampled every ${EVENT_LOOP_RESOLUTION_MS} ms)`,
+      labelNames: ['quantile'],
+      registers: [this.registry],
+      collect() {
+        // Before the first sample the histogram reports NaN/huge sentinels; read those as 0.
+        const s = (ns: number) => (Number.isFinite(ns) && delay.count > 0 ? ns / 1e9 : 0);
+        this.set({ quantile: '0.5' }, s(delay.percentile(50)));
+        this.set({ quantile: '0.99' }, s(delay.percentile(99)));
+        this.set({ quantile: '1' }, s(delay.max));
+        delay.reset();
+      },
+    });
+    this.gauge('longlink_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
+  }
+}
