@@ -5,10 +5,8 @@ import { CLIENT_AUTHENTICATOR, ClientAuthenticator, ConfigClientAuthenticator } 
 import { LongLinkServer } from './transport/long-link.server';
 import { HealthController } from './admin/health.controller';
 import { ScheduleModule } from '@nestjs/schedule';
-import { HeartbeatService } from './heartbeat/heartbeat.service';
-import { MemoryPresenceStore } from './presence/memory-presence.store';
-import { PRESENCE_STORE } from './presence/presence.store';
-import { PresenceService } from './presence/presence.service';
+import { HeartbeatModule } from './heartbeat/heartbeat.module';
+import { PresenceModule } from './presence/presence.module';
 import { COMMAND_STORE } from './commands/command.store';
 import { CommandService } from './commands/command.service';
 import { MemoryCommandStore } from './commands/memory-command.store';
@@ -95,9 +93,6 @@ export class LongLinkModule {
       ...optionProviders,
       { provide: CLIENT_AUTHENTICATOR, useClass: options.authenticator ?? ConfigClientAuthenticator },
       LongLinkServer,
-      { provide: PRESENCE_STORE, useClass: MemoryPresenceStore },
-      PresenceService,
-      HeartbeatService,
       { provide: COMMAND_STORE, useClass: MemoryCommandStore },
       CommandService,
       MetricsService,
@@ -105,10 +100,10 @@ export class LongLinkModule {
     ];
     return {
       module: LongLinkModule,
-      imports: [ScheduleModule.forRoot()],
+      imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
       controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PRESENCE_STORE, PresenceService, HeartbeatService, COMMAND_STORE, CommandService, MetricsService],
+      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService],
     };
   }
 }

@@ -1,2 +1,3 @@
 export * from './heartbeat-counter';
 export * from './heartbeat.service';
+export * from './heartbeat.module';
