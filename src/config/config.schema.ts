@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { CLIENT_ID_PATTERN } from '../protocol/messages';
 
 /**
  * Every configuration key of the gateway, its type and default. The names are
@@ -7,12 +8,23 @@ import { z } from 'zod';
  * `.env.example`, which lists the same keys.
  */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be >= ${min}` })
-    .max(max, { error: `must be <= ${max}` });
+  z
+    .string()
+    // Number() alone reads ' ' as 0, '0x10' as 16 and '1e3' as 1000: a typo
+    // would become a port or a timeout. Only plain decimal integers are taken.
+    .regex(/^\s*-?\d+\s*$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be >= ${min}` })
+        .max(max, { error: `must be <= ${max}` }),
+    );
 const port = () => int(0, 65535);
+/** Node's timers take at most 2^31-1 ms; a longer delay fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** A duration that ends up in a timer. */
+const timerMs = (min: number) => int(min, MAX_TIMER_MS);
 const optionalString = () =>
   z
     .string()
@@ -32,11 +44,11 @@ export const configSchema = z
     MAX_FRAME_BYTES: int(64, 64 * 1024 * 1024).default(65536),
     MAX_BAD_FRAMES: int(0).default(10),
     MAX_OUTBOUND_BYTES: int(1024).default(1048576),
-    LOGIN_TIMEOUT_MS: int(1).default(10000),
+    LOGIN_TIMEOUT_MS: timerMs(1).default(10000),
     AUTH_MODE: z.enum(['none', 'token'], { error: "must be 'none' or 'token'" }).default('none'),
     AUTH_TOKENS: optionalString(),
     AUTH_TOKEN: optionalString(),
-    HEARTBEAT_MS: int(1).default(10000),
+    HEARTBEAT_MS: timerMs(1).default(10000),
     CURSOR_START: int(0).default(3),
     CURSOR_LIMIT: int(1).default(5),
     LEAVE_STRIKES: int(1).default(3),
@@ -44,12 +56,12 @@ export const configSchema = z
     LEAVE_TIMEOUT_MS: int(0).default(1800000),
     CLOSED_RETENTION_MS: int(0).default(86400000),
     PRESENCE_HISTORY: int(0, 1000).default(20),
-    SERVER_PING_MS: int(1).optional(),
-    TCP_KEEPALIVE_MS: int(0).default(60000),
+    SERVER_PING_MS: timerMs(1).optional(),
+    TCP_KEEPALIVE_MS: timerMs(0).default(60000),
     COMMAND_TTL_MS: int(1).default(86400000),
     COMMAND_RETENTION_MS: int(0).default(86400000),
     MAX_QUEUED_COMMANDS: int(1).default(1000),
-    SHUTDOWN_GRACE_MS: int(0).default(5000),
+    SHUTDOWN_GRACE_MS: timerMs(0).default(5000),
     ADMIN_TOKEN: optionalString(),
     REDIS_URL: optionalString(),
     NODE_ID: optionalString(),
@@ -70,11 +82,19 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: "is 'token' but neither AUTH_TOKENS nor AUTH_TOKEN is set" });
     }
     if (c.AUTH_TOKENS) {
+      const seen = new Set<string>();
       for (const pair of c.AUTH_TOKENS.split(',')) {
         const i = pair.indexOf(':');
-        if (i <= 0 || i === pair.length - 1) {
+        const clientId = pair.slice(0, i).trim();
+        if (i <= 0 || pair.slice(i + 1).trim() === '' || clientId === '') {
           ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `entry '${pair}' is not clientId:token` });
+        } else if (!CLIENT_ID_PATTERN.test(clientId)) {
+          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is not 1-128 characters of [A-Za-z0-9._:@-]` });
+        } else if (seen.has(clientId)) {
+          // Silently keeping the last one would lock out whoever holds the first.
+          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is listed twice` });
         }
+        seen.add(clientId);
       }
     }
   });
@@ -124,7 +144,7 @@ export class ConfigValidationError extends Error {
 export function parseConfig(env: Record<string, string | undefined>): LongLinkConfig {
   // An empty value (KEY= in .env, as .env.example has them) means "use the default".
   const present: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') present[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v.trim() !== '') present[k] = v;
   const result = configSchema.safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {

@@ -1,19 +1,31 @@
 import type { Socket } from 'node:net';
-import { FrameDecoder, FrameSink, Framing, encodeJson, EMPTY_FRAME, BadFrameCode } from './codec';
+import { FrameDecoder, FrameSink, Framing, encodeJson, EMPTY_FRAME, BadFrameCode, FrameTooLargeException } from './codec';
 
 /** What a Connection reports to the server that owns it. */
 export interface ConnectionHandler {
   onMessage(conn: Connection, message: Record<string, unknown>): void;
   onEmptyFrame(conn: Connection): void;
   onBadFrame(conn: Connection, code: BadFrameCode, detail: string): void;
-  onFrameTooLarge(conn: Connection, error: Error): void;
+  onFrameTooLarge(conn: Connection, error: FrameTooLargeException): void;
+  /** Something above the decoder threw while handling this connection's bytes (a bug, not the peer's fault). */
+  onInternalError(conn: Connection, error: unknown): void;
+  /** The unsent bytes queued for this connection went over maxOutboundBytes; it is being destroyed. */
+  onOutboundOverflow(conn: Connection, queuedBytes: number): void;
   onClosed(conn: Connection, reason: string): void;
   /** The server's clock (injected, so tests can drive it). */
   now(): number;
 }
 
+/** A frame that arrived while an asynchronous LOGIN check was running, kept to be handled in order after it. */
+export type PendingFrame =
+  | { kind: 'message'; message: Record<string, unknown> }
+  | { kind: 'empty' }
+  | { kind: 'bad'; code: BadFrameCode; detail: string };
+
 export interface ConnectionOptions {
+  /** Frames above this are refused (MAX_FRAME_BYTES). */
   maxFrameBytes: number;
+  /** Unsent bytes queued for the socket above this close it (MAX_OUTBOUND_BYTES). */
   maxOutboundBytes: number;
   /** How long a closing socket may take to flush before it is destroyed. */
   closeFlushMs: number;
@@ -39,7 +51,7 @@ export class Connection implements FrameSink {
   loggedIn = false;
   /** Set while an asynchronous authenticator decides; frames meanwhile wait in `pending`. */
   authenticating = false;
-  pending: Record<string, unknown>[] | undefined;
+  pending: PendingFrame[] | undefined;
 
   /** Server clock when bytes last arrived / were last written. */
   lastSeenAt: number;
@@ -100,13 +112,15 @@ export class Connection implements FrameSink {
     this.lastSeenAt = this.handler.now();
     this.activeInWindow = true;
     // All replies produced by this read leave in one write.
-    this.socket.cork();
+    this.cork();
     try {
       this.decoder.push(chunk, this);
     } catch (error) {
-      this.handler.onFrameTooLarge(this, error as Error);
+      // Thrown out of a socket 'data' listener it would take the whole process down.
+      if (error instanceof FrameTooLargeException) this.handler.onFrameTooLarge(this, error);
+      else this.handler.onInternalError(this, error);
     } finally {
-      this.socket.uncork();
+      this.uncork();
     }
   }
 
@@ -137,14 +151,33 @@ export class Connection implements FrameSink {
     if (this.closed) return false;
     const flushed = this.socket.write(frame);
     this.lastSentAt = this.handler.now();
-    if (!flushed) {
-      this.slowInWindow = true;
-      if (this.socket.writableLength > this.options.maxOutboundBytes) {
-        // A reader this slow would grow our memory without bound: drop it.
-        this.destroy('outbound_overflow');
-      }
-    }
+    if (!flushed) this.slowInWindow = true;
+    // While corked everything is queued on purpose; uncork() checks once the batch went out.
+    if (this.socket.writableCorked === 0 && !this.withinOutboundBound()) return false;
     return flushed;
+  }
+
+  /** Hold writes to send them as one (the replies to one read); pair with uncork(). */
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+    if (!this.closed && this.socket.writableCorked === 0) this.withinOutboundBound();
+  }
+
+  /**
+   * writableLength is what the kernel has not taken yet (a write it accepted at
+   * once is not counted), so this bounds exactly the memory a slow reader makes
+   * us hold, whatever the socket's highWaterMark. Over the bound: destroyed.
+   */
+  private withinOutboundBound(): boolean {
+    const queued = this.socket.writableLength;
+    if (queued <= this.options.maxOutboundBytes) return true;
+    this.handler.onOutboundOverflow(this, queued);
+    this.destroy('outbound_overflow');
+    return false;
   }
 
   /** The zero-length frame (answer to a zero-length heartbeat). */
@@ -171,7 +204,9 @@ export class Connection implements FrameSink {
     this.closed = true;
     this.closeReason = reason;
     this.clearLoginTimer();
+    this.pending = undefined;
     this.decoder.stop();
+    if (this.socket.destroyed) return;
     this.socket.end();
     // A peer that never reads would keep the socket half-closed: bound it.
     this.flushTimer = setTimeout(() => this.socket.destroy(), this.options.closeFlushMs);
@@ -187,14 +222,10 @@ export class Connection implements FrameSink {
   }
 
   private onSocketClosed(): void {
+    // The peer closed (FIN/RST/error) without our asking: same bookkeeping as ours.
+    this.close(this.closeReason ?? 'peer_closed');
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (!this.closed) {
-      // The peer closed (FIN/RST/error) without our asking.
-      this.closed = true;
-      this.closeReason ??= 'peer_closed';
-      this.clearLoginTimer();
-      this.decoder.stop();
-    }
+    this.flushTimer = undefined;
     this.handler.onClosed(this, this.closeReason ?? 'peer_closed');
   }
 }

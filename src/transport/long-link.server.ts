@@ -10,6 +10,7 @@ import { CLOCK, Clock } from '../common/clock';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import {
   AckMessage,
+  CLIENT_ID_PATTERN,
   ErrorCode,
   HeartMessage,
   LoginMessage,
@@ -17,8 +18,8 @@ import {
   validateMessage,
 } from '../protocol';
 import { AuthResult, CLIENT_AUTHENTICATOR, ClientAuthenticator } from './client-authenticator';
-import { BadFrameCode, encodeJson, FrameTooLargeException, Framing } from './codec';
-import { Connection, ConnectionHandler, ConnectionOptions } from './connection';
+import { BadFrameCode, detectFraming, encodeJson, FrameTooLargeException, Framing } from './codec';
+import { Connection, ConnectionHandler, ConnectionOptions, PendingFrame } from './connection';
 import { LongLinkContext } from './long-link.context';
 
 /** Why a connection closed; presence maps these to statuses. */
@@ -36,6 +37,8 @@ export const CloseReason = {
   TOO_MANY_BAD_FRAMES: 'too_many_bad_frames',
   OUTBOUND_OVERFLOW: 'outbound_overflow',
   PEER_CLOSED: 'peer_closed',
+  /** A bug on our side while handling the connection's frames (logged with its stack). */
+  INTERNAL_ERROR: 'internal_error',
 } as const;
 
 export interface LoginEvent {
@@ -77,6 +80,14 @@ export class TransportStats {
 const FULL_REJECT_WAIT_MS = 1000;
 /** At most this many refused sockets are held for that wait; more are dropped at once. */
 const FULL_REJECT_MAX_PENDING = 64;
+/** A refused socket is destroyed this long after its SERVER_FULL was written (a peer that never reads). */
+const FULL_REJECT_FLUSH_MS = 500;
+/** Frames a client may send behind a LOGIN whose asynchronous check is still running. */
+const MAX_HELD_FRAMES = 100;
+const EMPTY_PENDING: PendingFrame = { kind: 'empty' };
+
+/** What is checked at login: a LOGIN's fields, or none of them for an implicit login. */
+type LoginRequest = Pick<LoginMessage, 'clientId' | 'token' | 'meta'>;
 
 /**
  * The long-link transport: a framed TCP (or TLS) server as a Nest custom
@@ -92,6 +103,8 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
   private readonly emitter = new EventEmitter();
   /** Every open socket, logged in or not. */
   private readonly connections = new Set<Connection>();
+  /** Every accepted TCP socket, including TLS handshakes under way and refused ones still flushing. */
+  private readonly sockets = new Set<net.Socket>();
   /** clientId → its live connection. */
   private readonly clients = new Map<string, Connection>();
   private readonly connectionOptions: ConnectionOptions;
@@ -124,13 +137,21 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     try {
       server =
         tlsCertFile && tlsKeyFile
-          ? tls.createServer({ cert: readFileSync(tlsCertFile), key: readFileSync(tlsKeyFile) }, onSocket)
+          ? tls.createServer(
+              // A handshake counts against the login deadline (Node's default would allow 120 s).
+              { cert: readFileSync(tlsCertFile), key: readFileSync(tlsKeyFile), handshakeTimeout: this.config.loginTimeoutMs },
+              onSocket,
+            )
           : net.createServer(onSocket);
     } catch (error) {
       callback(error);
       return;
     }
     this.server = server;
+    server.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     if (server instanceof tls.Server) {
       // A failed handshake must not reach 'error' on the server.
       server.on('tlsClientError', (error) => this.logger.debug(`TLS handshake failed: ${error.message}`));
@@ -251,7 +272,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       this.sendError(conn, ErrorCode.LOGIN_TIMEOUT, `no LOGIN within LOGIN_TIMEOUT_MS (${this.config.loginTimeoutMs} ms)`);
       conn.close(CloseReason.LOGIN_TIMEOUT);
     });
-    this.emitter.emit('connection', conn);
+    this.emit('connection', conn);
   }
 
   /**
@@ -275,11 +296,14 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       this.pendingRejects--;
       socket.removeAllListeners('data');
       socket.on('error', () => undefined);
+      if (socket.destroyed) return;
       socket.end(encodeJson(framing, JSON.stringify({ type: 'ERROR', code: ErrorCode.SERVER_FULL, message })));
-      setTimeout(() => socket.destroy(), 500).unref();
+      setTimeout(() => socket.destroy(), FULL_REJECT_FLUSH_MS).unref();
     };
     const timer = setTimeout(() => finish('length'), FULL_REJECT_WAIT_MS);
-    socket.once('data', (chunk: Buffer) => finish(chunk[0] === 0x7b || chunk[0] <= 0x20 ? 'line' : 'length'));
+    timer.unref();
+    // Same rule as the decoder: a length header starts with 0x00, which is not whitespace.
+    socket.once('data', (chunk: Buffer) => finish(detectFraming(chunk[0])));
     socket.on('error', () => finish('length'));
     socket.on('close', () => finish('length'));
   }
@@ -288,8 +312,62 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
 
   onMessage(conn: Connection, raw: Record<string, unknown>): void {
     this.stats.framesIn++;
+    this.handleMessage(conn, raw);
+  }
+
+  onEmptyFrame(conn: Connection): void {
+    this.stats.framesIn++;
+    this.handleEmptyFrame(conn);
+  }
+
+  onBadFrame(conn: Connection, code: BadFrameCode, detail: string): void {
+    this.stats.framesIn++;
     if (conn.authenticating) {
-      this.holdWhileAuthenticating(conn, raw);
+      // Its ERROR must not overtake the answers to the frames before it.
+      this.holdWhileAuthenticating(conn, { kind: 'bad', code, detail });
+      return;
+    }
+    this.badFrame(conn, code, detail);
+  }
+
+  onFrameTooLarge(conn: Connection, error: FrameTooLargeException): void {
+    this.stats.badFrames++;
+    this.logger.warn(`closing ${this.describe(conn)}: ${error.message}`);
+    this.sendError(conn, ErrorCode.FRAME_TOO_LARGE, error.message);
+    conn.close(CloseReason.FRAME_TOO_LARGE);
+  }
+
+  onInternalError(conn: Connection, error: unknown): void {
+    // The rest of the read was lost with the exception: the stream can't be trusted any more.
+    this.logger.error(
+      `closing ${this.describe(conn)}: internal error while handling its frames: ${errorText(error)}`,
+      error instanceof Error ? error.stack : undefined,
+    );
+    conn.close(CloseReason.INTERNAL_ERROR);
+  }
+
+  onOutboundOverflow(conn: Connection, queuedBytes: number): void {
+    this.logger.warn(
+      `closing ${this.describe(conn)}: ${queuedBytes} unsent bytes queued exceed MAX_OUTBOUND_BYTES (${this.config.maxOutboundBytes}); the client does not read`,
+    );
+  }
+
+  onClosed(conn: Connection, reason: string): void {
+    this.connections.delete(conn);
+    let wasCurrent = false;
+    if (conn.clientId !== undefined && this.clients.get(conn.clientId) === conn) {
+      this.clients.delete(conn.clientId);
+      wasCurrent = true;
+    }
+    this.logger.debug?.(`closed ${this.describe(conn)}: ${reason}`);
+    this.emit('close', conn, { reason, wasCurrent });
+  }
+
+  // ---- message handlers ----------------------------------------------------------
+
+  private handleMessage(conn: Connection, raw: Record<string, unknown>): void {
+    if (conn.authenticating) {
+      this.holdWhileAuthenticating(conn, { kind: 'message', message: raw });
       return;
     }
     // Fast path: a HEART from a logged-in client (by far the most common frame).
@@ -297,6 +375,12 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     if (t === 'HEART' && conn.loggedIn) {
       if (conn.badFrames !== 0) conn.badFrames = 0;
       this.onHeart(conn, raw as HeartMessage);
+      return;
+    }
+    if (raw.ok !== undefined && isUnansweredReply(t === undefined ? raw.code : t)) {
+      // §2: a frame with `ok` is a reply and is never answered, not even with
+      // UNKNOWN_TYPE (e.g. a client answering our KICK or ERROR). It was a sign of life.
+      conn.badFrames = 0;
       return;
     }
     const checked = validateMessage(raw);
@@ -321,21 +405,27 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
         conn.close(CloseReason.NOT_LOGGED_IN);
         return;
       }
-      // AUTH_MODE=none: the first message logs the client in implicitly.
-      const id = (raw as { clientId?: unknown }).clientId;
-      this.completeLogin(conn, {
-        clientId: typeof id === 'string' && id.length > 0 ? id : undefined,
-        meta: undefined,
-        implicit: true,
-      });
-      if (conn.closed) return;
+      // AUTH_MODE=none: the first message logs the client in implicitly,
+      // under the HEART's clientId when it carries one.
+      const id = raw.clientId;
+      if (id !== undefined && (typeof id !== 'string' || !CLIENT_ID_PATTERN.test(id))) {
+        this.badFrame(conn, ErrorCode.BAD_MESSAGE, 'clientId must be 1-128 characters of [A-Za-z0-9._:@-]');
+        return;
+      }
+      this.authenticate(conn, { clientId: id }, true);
+      if (conn.authenticating) {
+        // Handled again, in order, once the authenticator has answered.
+        this.holdWhileAuthenticating(conn, { kind: 'message', message: raw });
+        return;
+      }
+      if (!conn.loggedIn || conn.closed) return;
     }
     switch (message.type) {
       case 'HEART':
         this.onHeart(conn, message);
         return;
       case 'ACK':
-        this.emitter.emit('ack', conn, message);
+        this.emit('ack', conn, message);
         return;
       case 'MSG':
         this.onMsg(conn, message);
@@ -346,10 +436,9 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     }
   }
 
-  onEmptyFrame(conn: Connection): void {
-    this.stats.framesIn++;
+  private handleEmptyFrame(conn: Connection): void {
     if (conn.authenticating) {
-      this.holdWhileAuthenticating(conn, { type: 'HEART' });
+      this.holdWhileAuthenticating(conn, EMPTY_PENDING);
       return;
     }
     if (!conn.loggedIn) {
@@ -358,45 +447,26 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
         conn.close(CloseReason.NOT_LOGGED_IN);
         return;
       }
-      this.completeLogin(conn, { clientId: undefined, meta: undefined, implicit: true });
-      if (conn.closed) return;
+      this.authenticate(conn, {}, true);
+      if (conn.authenticating) {
+        this.holdWhileAuthenticating(conn, EMPTY_PENDING);
+        return;
+      }
+      if (!conn.loggedIn || conn.closed) return;
     }
+    // A good frame: the bad ones are no longer "in a row".
+    if (conn.badFrames !== 0) conn.badFrames = 0;
     this.stats.heartbeats++;
     conn.lastHeartbeatAt = conn.lastSeenAt;
     this.stats.framesOut++;
     conn.writeEmptyFrame();
   }
 
-  onBadFrame(conn: Connection, code: BadFrameCode, detail: string): void {
-    this.stats.framesIn++;
-    this.badFrame(conn, code, detail);
-  }
-
-  onFrameTooLarge(conn: Connection, error: Error): void {
-    this.stats.badFrames++;
-    const message = error instanceof FrameTooLargeException ? error.message : String(error);
-    this.logger.warn(`closing ${this.describe(conn)}: ${message}`);
-    this.sendError(conn, ErrorCode.FRAME_TOO_LARGE, message);
-    conn.close(CloseReason.FRAME_TOO_LARGE);
-  }
-
-  onClosed(conn: Connection, reason: string): void {
-    this.connections.delete(conn);
-    let wasCurrent = false;
-    if (conn.clientId !== undefined && this.clients.get(conn.clientId) === conn) {
-      this.clients.delete(conn.clientId);
-      wasCurrent = true;
-    }
-    this.logger.debug?.(`closed ${this.describe(conn)}: ${reason}`);
-    this.emitter.emit('close', conn, { reason, wasCurrent });
-  }
-
-  // ---- message handlers ----------------------------------------------------------
-
   private badFrame(conn: Connection, code: string, detail: string, id?: string): void {
     this.stats.badFrames++;
     conn.badFrames++;
     this.sendError(conn, code, detail, id);
+    // MAX_BAD_FRAMES are tolerated; the one after them closes.
     if (conn.badFrames > this.config.maxBadFrames) {
       this.logger.warn(`closing ${this.describe(conn)}: ${conn.badFrames} bad frames in a row (MAX_BAD_FRAMES ${this.config.maxBadFrames})`);
       conn.close(CloseReason.TOO_MANY_BAD_FRAMES);
@@ -440,7 +510,17 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       }
       return;
     }
-    let result: AuthResult | Promise<AuthResult>;
+    this.authenticate(conn, login, false);
+  }
+
+  /**
+   * Asks the ClientAuthenticator, for a LOGIN or (implicit) for the first
+   * frame of a client that skipped it. A synchronous answer completes the
+   * login before this returns; a Promise sets `conn.authenticating`, and the
+   * frames that arrive meanwhile are held and handled, in order, after it.
+   */
+  private authenticate(conn: Connection, login: LoginRequest, implicit: boolean): void {
+    let result: AuthResult | PromiseLike<AuthResult>;
     try {
       result = this.authenticator.authenticate({
         clientId: login.clientId,
@@ -450,52 +530,61 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
         remotePort: conn.remotePort,
       });
     } catch (error) {
-      result = { ok: false, message: `authenticator failed: ${(error as Error).message}` };
+      result = { ok: false, message: `authenticator failed: ${errorText(error)}` };
     }
-    if (result instanceof Promise) {
-      conn.authenticating = true;
-      result
-        .catch((error: Error): AuthResult => ({ ok: false, message: `authenticator failed: ${error.message}` }))
-        .then((outcome) => {
-          conn.authenticating = false;
-          const held = conn.pending;
-          conn.pending = undefined;
-          if (conn.closed) return;
-          conn.socket.cork();
-          try {
-            this.finishLogin(conn, login, outcome);
-            for (const raw of held ?? []) {
-              if (conn.closed) break;
-              this.onMessage(conn, raw);
-            }
-          } finally {
-            conn.socket.uncork();
-          }
-        });
+    if (!isPromiseLike(result)) {
+      this.finishLogin(conn, login, implicit, result);
       return;
     }
-    this.finishLogin(conn, login, result);
+    conn.authenticating = true;
+    Promise.resolve(result)
+      .catch((error: unknown): AuthResult => ({ ok: false, message: `authenticator failed: ${errorText(error)}` }))
+      .then((outcome) => this.afterAsyncAuth(conn, login, implicit, outcome))
+      .catch((error: unknown) => this.onInternalError(conn, error));
   }
 
-  private holdWhileAuthenticating(conn: Connection, raw: Record<string, unknown>): void {
+  private afterAsyncAuth(conn: Connection, login: LoginRequest, implicit: boolean, outcome: AuthResult): void {
+    conn.authenticating = false;
+    const held = conn.pending;
+    conn.pending = undefined;
+    if (conn.closed) return;
+    // The LOGIN answer and the answers to the held frames leave in one write.
+    conn.cork();
+    try {
+      this.finishLogin(conn, login, implicit, outcome);
+      for (const frame of held ?? []) {
+        if (conn.closed) break;
+        if (frame.kind === 'message') this.handleMessage(conn, frame.message);
+        else if (frame.kind === 'empty') this.handleEmptyFrame(conn);
+        else if (conn.authenticating) this.holdWhileAuthenticating(conn, frame);
+        else this.badFrame(conn, frame.code, frame.detail);
+      }
+    } finally {
+      conn.uncork();
+    }
+  }
+
+  private holdWhileAuthenticating(conn: Connection, frame: PendingFrame): void {
     conn.pending ??= [];
-    if (conn.pending.length >= 100) {
-      this.sendError(conn, ErrorCode.RATE_LIMITED, 'more than 100 frames while LOGIN is being checked');
+    if (conn.pending.length >= MAX_HELD_FRAMES) {
+      this.sendError(conn, ErrorCode.RATE_LIMITED, `more than ${MAX_HELD_FRAMES} frames while LOGIN is being checked`);
       conn.close(CloseReason.TOO_MANY_BAD_FRAMES);
       return;
     }
-    conn.pending.push(raw);
+    conn.pending.push(frame);
   }
 
-  private finishLogin(conn: Connection, login: LoginMessage, result: AuthResult): void {
+  private finishLogin(conn: Connection, login: LoginRequest, implicit: boolean, result: AuthResult): void {
     if (!result.ok) {
       this.stats.loginFailures++;
-      this.logger.warn(`LOGIN refused for ${login.clientId ?? this.describe(conn)}: ${result.message}`);
-      conn.send('LOGIN', { ok: false, error: { code: ErrorCode.AUTH_FAILED, message: result.message } });
+      this.logger.warn(`${implicit ? 'implicit login' : 'LOGIN'} refused for ${login.clientId ?? this.describe(conn)}: ${result.message}`);
+      // A client that sent no LOGIN expects no LOGIN answer: it gets an ERROR.
+      if (implicit) this.sendError(conn, ErrorCode.AUTH_FAILED, result.message);
+      else conn.send('LOGIN', { ok: false, error: { code: ErrorCode.AUTH_FAILED, message: result.message } });
       conn.close(CloseReason.AUTH_FAILED);
       return;
     }
-    this.completeLogin(conn, { clientId: result.clientId, meta: login.meta, implicit: false });
+    this.completeLogin(conn, { clientId: result.clientId, meta: login.meta, implicit });
   }
 
   private completeLogin(
@@ -515,7 +604,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       this.kickConnection(previous, CloseReason.REPLACED);
     }
     if (!login.implicit) this.sendLoginReply(conn);
-    this.emitter.emit('login', conn, { meta: login.meta, implicit: login.implicit, replaced: previous });
+    this.emit('login', conn, { meta: login.meta, implicit: login.implicit, replaced: previous });
   }
 
   private sendLoginReply(conn: Connection): void {
@@ -537,12 +626,12 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       return;
     }
     const context = new LongLinkContext([conn, msg.pattern]);
-    if (msg.id === undefined || handler.isEventHandler) {
-      const id = msg.id;
+    const id = msg.id;
+    if (id === undefined || handler.isEventHandler) {
       this.handleEvent(msg.pattern, { pattern: msg.pattern, data: msg.data }, context)
         .then(() => {
           // An event handler reached with an id is acknowledged once it has run.
-          if (id !== undefined) conn.send('MSG', { id, ok: true });
+          if (id !== undefined) this.replyData(conn, id, undefined);
         })
         .catch((error: unknown) => {
           this.logger.error(`event handler for '${msg.pattern}' failed: ${errorText(error)}`);
@@ -550,24 +639,46 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
         });
       return;
     }
-    const id = msg.id;
     Promise.resolve()
       .then(async () => {
         const result = this.transformToObservable(await handler(msg.data, context));
         return lastValueFrom(result, { defaultValue: undefined });
       })
       .then(
-        (data) => {
-          this.stats.framesOut++;
-          conn.send('MSG', data === undefined ? { id, ok: true } : { id, ok: true, data });
-        },
+        (data) => this.replyData(conn, id, data),
         (error: unknown) => this.replyError(conn, id, error),
-      );
+      )
+      .catch((error: unknown) => this.logger.error(`reply to MSG '${msg.pattern}' failed: ${errorText(error)}`));
+  }
+
+  private replyData(conn: Connection, id: string, data: unknown): void {
+    this.stats.framesOut++;
+    try {
+      conn.send('MSG', data === undefined ? { id, ok: true } : { id, ok: true, data });
+    } catch (error) {
+      // e.g. a BigInt or a cycle in what the handler returned: the client still gets an answer.
+      this.replyError(conn, id, new Error(`handler result is not serialisable as JSON: ${errorText(error)}`));
+    }
   }
 
   private replyError(conn: Connection, id: string, error: unknown): void {
     this.stats.framesOut++;
     conn.send('MSG', { id, ok: false, error: { code: ErrorCode.HANDLER_ERROR, message: errorText(error) } });
+  }
+
+  /**
+   * Events are synchronous and run inside socket callbacks: a listener that
+   * throws is logged and must neither crash the process nor keep the other
+   * listeners from seeing the event.
+   */
+  private emit<K extends keyof LongLinkEvents>(event: K, ...args: Parameters<LongLinkEvents[K]>): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as (...a: unknown[]) => void)(...args);
+      } catch (error) {
+        this.logger.error(`'${event}' listener failed: ${errorText(error)}`, error instanceof Error ? error.stack : undefined);
+      }
+    }
   }
 
   // ---- shutdown ------------------------------------------------------------------------
@@ -594,6 +705,9 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       this.logger.warn(`shutdown grace (${this.config.shutdownGraceMs} ms) over: destroying ${left.length} sockets`);
       for (const conn of left) conn.destroy(CloseReason.SHUTDOWN);
     }
+    // Sockets that never became connections (a TLS handshake under way, a
+    // SERVER_FULL answer being flushed) would hold server.close() open.
+    for (const socket of this.sockets) socket.destroy();
     await stopped;
   }
 
@@ -602,6 +716,15 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       ? `'${conn.clientId}' (${conn.remoteAddress}:${conn.remotePort})`
       : `${conn.remoteAddress}:${conn.remotePort}`;
   }
+}
+
+/** HEART replies are heartbeats and ACK's `ok` is its payload; any other frame with `ok` is left alone. */
+function isUnansweredReply(type: unknown): boolean {
+  return type !== 'HEART' && type !== 'ACK';
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function hasOwnFields(message: Record<string, unknown>): boolean {
