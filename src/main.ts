@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigValidationError, parseConfig } from './config';
-import { startGateway } from './bootstrap';
 
 async function main(): Promise<void> {
   // .env is optional; real environment variables win over it.
@@ -17,6 +16,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded only once the configuration is valid, so a bad value fails fast
+  // (Nest and everything behind it take a couple of seconds to load).
+  const { startGateway } = require('./bootstrap') as typeof import('./bootstrap');
   const { app } = await startGateway(config);
   app.enableShutdownHooks();
   const logger = new Logger('longlink');
