@@ -42,6 +42,12 @@ export class MemoryPresenceStore implements PresenceStore {
     };
   }
 
+  async ids(filter: ClientFilter): Promise<string[]> {
+    const ids: string[] = [];
+    for (const r of this.records.values()) if (matchesFilter(r, filter)) ids.push(r.clientId);
+    return ids.sort();
+  }
+
   async stats(): Promise<PresenceStats> {
     const stats: PresenceStats = { total: 0, byStatus: { alive: 0, leave: 0, close: 0 }, connected: 0, nodes: {} };
     for (const r of this.records.values()) {

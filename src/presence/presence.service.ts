@@ -95,6 +95,11 @@ export class PresenceService implements OnModuleDestroy {
     return result;
   }
 
+  /** clientIds matching the filter, without copying records (broadcast, bulk kick). */
+  matchingIds(filter: ClientFilter = {}): Promise<string[]> {
+    return this.store.ids(filter);
+  }
+
   stats(): Promise<PresenceStats> {
     return this.store.stats();
   }

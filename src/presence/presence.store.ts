@@ -16,6 +16,8 @@ export interface PresenceStore {
   /** Ordered by clientId; `cursor` is the opaque position after the last item returned. */
   list(filter: ClientFilter, page: PageRequest): Promise<Page<ClientRecord>>;
   stats(): Promise<PresenceStats>;
+  /** The clientIds of every record that passes the filter, ordered (no copies of records: for fan-out). */
+  ids(filter: ClientFilter): Promise<string[]>;
 }
 
 export const PRESENCE_STORE = Symbol('PRESENCE_STORE');
