@@ -1,4 +1,4 @@
-import { IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CLOCK, Clock } from '../common/clock';
@@ -9,6 +9,7 @@ import { CounterParams, nextWindow, WindowFacts } from './heartbeat-counter';
 
 export const SWEEP_INTERVAL_NAME = 'longlink:heartbeat-sweep';
 export const PROBE_INTERVAL_NAME = 'longlink:server-probe';
+export const STALL_INTERVAL_NAME = 'longlink:stall-ticker';
 
 export interface SweepResult {
   /** Records looked at. */
@@ -35,8 +36,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger('HeartbeatService');
   private readonly params: CounterParams & { heartbeatMs: number };
   private lastSweepAt: number | undefined;
-  /** Measures event-loop stalls between sweeps (libuv timer in C++, no cost to us). */
-  private loopDelay: IntervalHistogram | undefined;
+  /** Longest event-loop stall since the last sweep (ms), seen by a ticker every `stallTickMs`. */
+  private maxStallMs = 0;
+  private lastTickAt = 0;
+  private stallTickMs = 0;
   /** Sweeps run, windows skipped for lag, probes sent, last pass duration (metrics). */
   sweeps = 0;
   laggedWindows = 0;
@@ -58,16 +61,20 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   onApplicationBootstrap(): void {
     const { heartbeatMs, serverPingMs } = this.config.heartbeat;
     this.lastSweepAt = this.clock.now();
-    this.loopDelay = monitorEventLoopDelay({ resolution: Math.max(1, Math.min(20, Math.floor(heartbeatMs / 10))) });
-    this.loopDelay.enable();
+    // perf_hooks' monitorEventLoopDelay would do, but it skips the first
+    // sample after reset(), which is exactly a stall that starts right after
+    // a sweep. A ticker of our own, ten per window (at most one per second),
+    // costs nothing and sees it.
+    this.stallTickMs = Math.max(1, Math.min(1000, Math.floor(heartbeatMs / 10)));
+    this.lastTickAt = performance.now();
+    this.scheduler.addInterval(STALL_INTERVAL_NAME, setInterval(() => this.tick(), this.stallTickMs));
     this.scheduler.addInterval(SWEEP_INTERVAL_NAME, setInterval(() => this.sweep(), heartbeatMs));
     // Checked twice per ping period, so a probe goes out between 1 and 1.5 periods of silence.
     this.scheduler.addInterval(PROBE_INTERVAL_NAME, setInterval(() => this.probe(), Math.max(1, Math.floor(serverPingMs / 2))));
   }
 
   onModuleDestroy(): void {
-    this.loopDelay?.disable();
-    for (const name of [SWEEP_INTERVAL_NAME, PROBE_INTERVAL_NAME]) {
+    for (const name of [SWEEP_INTERVAL_NAME, PROBE_INTERVAL_NAME, STALL_INTERVAL_NAME]) {
       if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
     }
   }
@@ -81,8 +88,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     this.lastSweepAt = now;
     // The loop may have stalled without delaying this sweep much (a stall that
     // began right after the previous sweep delays this one by less than its length).
-    const stallMs = this.loopDelay ? this.loopDelay.max / 1e6 : 0;
-    this.loopDelay?.reset();
+    this.tick(); // a stall that ends with this very sweep
+    const stallMs = this.maxStallMs;
+    this.maxStallMs = 0;
     // A late sweep or a stalled loop means the server itself was not reading
     // (GC, blocked loop, suspended process): frames may be waiting unread, so
     // the window proves nothing.
@@ -121,6 +129,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     this.lastStallMs = stallMs;
     this.lastSweepMs = performance.now() - started;
     return { records, lagged, lagMs, stallMs, durationMs: this.lastSweepMs };
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const stall = now - this.lastTickAt - this.stallTickMs;
+    if (stall > this.maxStallMs) this.maxStallMs = stall;
+    this.lastTickAt = now;
   }
 
   /** HEART to every logged-in client the server has sent nothing to for SERVER_PING_MS. */

@@ -11,7 +11,9 @@ export class MemoryPresenceStore implements PresenceStore {
   private readonly records = new Map<string, ClientRecord>();
 
   async save(record: ClientRecord): Promise<void> {
-    this.records.set(record.clientId, structuredClone(record));
+    // Ownership passes to us (see PresenceStore.save): no copy on the way in,
+    // one on the way out.
+    this.records.set(record.clientId, record);
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {

@@ -179,7 +179,7 @@ export class PresenceService implements OnModuleDestroy {
     entry.lastSeenAt = now;
     if (previousStatus === 'alive') {
       // Takeover or a quick re-login: same record, no transition.
-      this.persist(this.store.save(this.snapshot(entry)), clientId);
+      this.persist(this.store.save(this.storeRecord(entry)), clientId);
       return;
     }
     entry.reported = {};
@@ -194,7 +194,7 @@ export class PresenceService implements OnModuleDestroy {
     this.captureHotFields(entry);
     entry.conn = undefined;
     if (entry.status === 'close') {
-      this.persist(this.store.save(this.snapshot(entry)), entry.clientId);
+      this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
       return;
     }
     if (CLOSING_REASONS.has(event.reason)) {
@@ -202,7 +202,7 @@ export class PresenceService implements OnModuleDestroy {
     } else if (entry.status === 'alive') {
       this.setStatus(entry, 'leave', event.reason);
     } else {
-      this.persist(this.store.save(this.snapshot(entry)), entry.clientId);
+      this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
     }
   }
 
@@ -227,7 +227,7 @@ export class PresenceService implements OnModuleDestroy {
     if (entry.transitions.length > this.config.presence.historySize) entry.transitions.shift();
     this.transitionCounts[next]++;
     this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
-    this.persist(this.store.save(this.snapshot(entry)), entry.clientId);
+    this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
     this.subject.next(event);
   }
 
@@ -241,13 +241,23 @@ export class PresenceService implements OnModuleDestroy {
     if (conn.reported) entry.reported = stripType(conn.reported);
   }
 
-  /** A detached ClientRecord of the entry, with the live connection's fields. */
+  /** A detached ClientRecord of the entry, for callers outside (one deep copy). */
   private snapshot(entry: PresenceEntry): ClientRecord {
+    return structuredClone(this.storeRecord(entry));
+  }
+
+  /**
+   * The record as handed to the store, which takes ownership of it. Cheap on
+   * purpose (it runs at every login, close and transition): `meta`,
+   * `reported` and the transition events are shared, which is safe because
+   * nothing mutates them in place (they are replaced), and the store copies
+   * whatever it hands out.
+   */
+  private storeRecord(entry: PresenceEntry): ClientRecord {
     this.captureHotFields(entry);
     const l = entry.liveness;
     return {
       ...entry.base,
-      meta: structuredClone(entry.base.meta),
       status: l.status,
       statusSince: l.statusSince,
       cursor: l.cursor,
@@ -255,8 +265,8 @@ export class PresenceService implements OnModuleDestroy {
       connected: entry.conn !== undefined && !entry.conn.closed,
       lastSeenAt: entry.lastSeenAt,
       lastHeartbeatAt: entry.lastHeartbeatAt,
-      reported: structuredClone(entry.reported),
-      transitions: entry.transitions.map((t) => ({ ...t })),
+      reported: entry.reported,
+      transitions: entry.transitions.slice(),
     };
   }
 

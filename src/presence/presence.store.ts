@@ -2,7 +2,7 @@ import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } fro
 
 /**
  * Where client records live: in this process by default, in Redis in a
- * cluster. Async, and every method takes and returns detached copies, so an
+ * cluster. Async, and every method returns detached copies, so an
  * implementation over the network fits the same shape.
  *
  * The store holds a record as of its last transition, login or close; the
@@ -10,6 +10,7 @@ import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } fro
  * this node are overlaid by PresenceService when it answers.
  */
 export interface PresenceStore {
+  /** Takes ownership of `record`: the caller never mutates it afterwards, so a store may keep it as is. */
   save(record: ClientRecord): Promise<void>;
   get(clientId: string): Promise<ClientRecord | undefined>;
   delete(clientId: string): Promise<void>;
