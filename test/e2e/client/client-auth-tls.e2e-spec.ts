@@ -1,9 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ClientClosedError, LongLinkClient, LongLinkClientError } from '../../../src/client';
 import { startTestGateway, TestGateway } from '../../support/gateway';
+import { haveOpenssl, makeSelfSignedCertificate, TestCertificate } from '../../support/tls-cert';
 import { FAST, nextEvent, waitUntil } from './helpers';
 
 describe('LongLinkClient: token auth', () => {
@@ -42,33 +39,24 @@ describe('LongLinkClient: token auth', () => {
   });
 });
 
-const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 if (!haveOpenssl) console.warn('\n*** openssl is not installed: SKIPPING the SDK TLS tests ***\n');
 
 (haveOpenssl ? describe : describe.skip)('LongLinkClient: TLS', () => {
-  let dir: string;
+  let tlsFiles: TestCertificate;
   let cert: Buffer;
   let gw: TestGateway;
   const clients: LongLinkClient[] = [];
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'longlink-sdk-tls-'));
-    const keyFile = join(dir, 'k.pem');
-    const certFile = join(dir, 'c.pem');
-    const made = spawnSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '1', '-keyout', keyFile, '-out', certFile],
-      { encoding: 'utf8' },
-    );
-    if (made.status !== 0) throw new Error(`openssl failed (${made.status}): ${made.stderr}`);
-    cert = readFileSync(certFile);
-    gw = await startTestGateway({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile, HEARTBEAT_MS: 50 });
+    tlsFiles = makeSelfSignedCertificate('longlink-sdk-tls-');
+    cert = tlsFiles.cert;
+    gw = await startTestGateway({ TLS_CERT_FILE: tlsFiles.certFile, TLS_KEY_FILE: tlsFiles.keyFile, HEARTBEAT_MS: 50 });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
   afterAll(async () => {
     await gw?.close();
-    rmSync(dir, { recursive: true, force: true });
+    tlsFiles?.remove();
   });
 
   it('connects, heartbeats and reconnects over TLS', async () => {

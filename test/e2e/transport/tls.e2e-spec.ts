@@ -1,43 +1,31 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Framing } from '../../../src/transport/codec';
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { RawClient } from '../../support/raw-client';
+import { haveOpenssl, makeSelfSignedCertificate, TestCertificate } from '../../support/tls-cert';
 import { heartRoundTrip } from './helpers';
 
-const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 if (!haveOpenssl) {
   console.warn('\n\n*** openssl is not installed: SKIPPING the TLS e2e tests (test/e2e/transport/tls.e2e-spec.ts) ***\n\n');
 }
 
 /** TLS_CERT_FILE / TLS_KEY_FILE with a self-signed certificate made for this run. */
 (haveOpenssl ? describe : describe.skip)('transport: TLS', () => {
-  let dir: string;
+  let tlsFiles: TestCertificate;
   let cert: Buffer;
   let gw: TestGateway;
   const clients: Array<RawClient | net.Socket> = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'longlink-tls-'));
-    const keyFile = join(dir, 'k.pem');
-    const certFile = join(dir, 'c.pem');
-    const made = spawnSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyFile, '-out', certFile],
-      { encoding: 'utf8' },
-    );
-    if (made.status !== 0) throw new Error(`openssl failed (${made.status}): ${made.stderr}`);
-    cert = readFileSync(certFile);
-    gw = await startTestGateway({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile, LOGIN_TIMEOUT_MS: 2000, SHUTDOWN_GRACE_MS: 300 });
+    tlsFiles = makeSelfSignedCertificate();
+    cert = tlsFiles.cert;
+    gw = await startTestGateway({ TLS_CERT_FILE: tlsFiles.certFile, TLS_KEY_FILE: tlsFiles.keyFile, LOGIN_TIMEOUT_MS: 2000, SHUTDOWN_GRACE_MS: 300 });
   });
   afterAll(async () => {
     for (const c of clients) (c instanceof RawClient ? c.socket : c).destroy();
     await gw?.close();
-    rmSync(dir, { recursive: true, force: true });
+    tlsFiles?.remove();
   });
 
   it.each<Framing>(['length', 'line'])('LOGIN and HEART over TLS (%s framing)', async (framing) => {
