@@ -150,7 +150,8 @@ export class Connection implements FrameSink {
   write(frame: Buffer): boolean {
     if (this.closed) return false;
     const flushed = this.socket.write(frame);
-    this.lastSentAt = this.handler.now();
+    // Inside a read (corked: replies) the read's own time will do; no clock call per reply.
+    this.lastSentAt = this.socket.writableCorked > 0 ? this.lastSeenAt : this.handler.now();
     if (!flushed) this.slowInWindow = true;
     // While corked everything is queued on purpose; uncork() checks once the batch went out.
     if (this.socket.writableCorked === 0 && !this.withinOutboundBound()) return false;

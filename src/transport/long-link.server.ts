@@ -112,7 +112,8 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
   private heartReplyAt = -1;
-  private readonly heartReplies = new Map<string, Buffer>();
+  /** The HEART answer of the current millisecond, by framing × type key (4 slots). */
+  private readonly heartReplies: Array<Buffer | undefined> = [undefined, undefined, undefined, undefined];
 
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
@@ -485,16 +486,17 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
 
   /** `{"type":"HEART","ok":true,"serverTime":…}`, encoded once per millisecond per framing and type key. */
   private heartReply(conn: Connection): Buffer {
-    const now = this.clock.now();
+    // serverTime is the time of the read that carried the HEART: no clock call per heartbeat.
+    const now = conn.lastSeenAt;
     if (now !== this.heartReplyAt) {
-      this.heartReplies.clear();
+      this.heartReplies.fill(undefined);
       this.heartReplyAt = now;
     }
-    const key = conn.framing + conn.typeKey;
-    let frame = this.heartReplies.get(key);
+    const slot = (conn.framing === 'line' ? 2 : 0) + (conn.typeKey === 'code' ? 1 : 0);
+    let frame = this.heartReplies[slot];
     if (frame === undefined) {
       frame = encodeJson(conn.framing, `{"${conn.typeKey}":"HEART","ok":true,"serverTime":${now}}`);
-      this.heartReplies.set(key, frame);
+      this.heartReplies[slot] = frame;
     }
     return frame;
   }

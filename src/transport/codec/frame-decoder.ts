@@ -276,12 +276,24 @@ function decodeLine(buf: Buffer, start: number, end: number, sink: FrameSink): v
   if (i < end) decodeJson(buf, start, end, sink);
 }
 
+/** The bytes of the most common frame of all, a bare heartbeat. */
+const BARE_HEART = Buffer.from('{"type":"HEART"}');
+/** Frames up to this size are checked for ASCII by a loop of ours instead of isUtf8 (which needs a subarray). */
+const SMALL_FRAME_BYTES = 96;
+
 /** Decodes one frame body buf[start, end) and reports it to the sink. */
 function decodeJson(buf: Buffer, start: number, end: number, sink: FrameSink): void {
+  const n = end - start;
+  // Hot path, written by hand: a bare `{"type":"HEART"}` is recognised by
+  // its bytes and skips isUtf8 and JSON.parse (half a microsecond each).
+  if (n === BARE_HEART.length && isBareHeart(buf, start)) {
+    sink.onMessage({ type: 'HEART' });
+    return;
+  }
   // toString('utf8') would silently turn invalid bytes into U+FFFD and the
   // frame would pass as JSON with altered content; the protocol wants
-  // BAD_JSON. isUtf8 (simdutf) validates without copying.
-  if (!isUtf8(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) {
+  // BAD_JSON. Pure ASCII is valid UTF-8; otherwise isUtf8 (simdutf) decides.
+  if (!(n <= SMALL_FRAME_BYTES && isAscii(buf, start, end)) && !isUtf8(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) {
     sink.onBadFrame('BAD_JSON', 'frame is not valid UTF-8');
     return;
   }
@@ -305,6 +317,16 @@ function decodeJson(buf: Buffer, start: number, end: number, sink: FrameSink): v
   } else {
     sink.onBadFrame('BAD_MESSAGE', `frame is a JSON ${typeof value}, expected an object`);
   }
+}
+
+function isBareHeart(buf: Buffer, start: number): boolean {
+  for (let i = 0; i < BARE_HEART.length; i++) if (buf[start + i] !== BARE_HEART[i]) return false;
+  return true;
+}
+
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] > 0x7f) return false;
+  return true;
 }
 
 /** The object a JSON text holds, or undefined when it holds anything else. */

@@ -470,3 +470,30 @@ describe('FrameDecoder bulk', () => {
     }
   });
 });
+
+describe.each<Framing>(['length', 'line'])('FrameDecoder hand-written fast paths (%s framing)', (framing) => {
+  const frame = (text: string) => encodeJson(framing, text);
+
+  it('decodes a bare {"type":"HEART"} by its bytes, to a fresh object each time', () => {
+    const sink = decodeAll(framing, frame('{"type":"HEART"}'), frame('{"type":"HEART"}'));
+    expect(sink.messages).toEqual([{ type: 'HEART' }, { type: 'HEART' }]);
+    expect(sink.messages[0]).not.toBe(sink.messages[1]);
+  });
+
+  it.each([
+    ['one byte off', '{"type":"HEARt"}', { type: 'HEARt' }],
+    ['the code alias (same length)', '{"code":"HEART"}', { code: 'HEART' }],
+    ['a HEART with fields', '{"type":"HEART","pid":1}', { type: 'HEART', pid: 1 }],
+  ])('anything else of that shape goes through JSON.parse: %s', (_name, text, expected) => {
+    expect(decodeAll(framing, frame(text)).messages).toEqual([expected]);
+  });
+
+  it('checks small non-ASCII frames for UTF-8 all the same', () => {
+    const bad = Buffer.concat([Buffer.from('{"type":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const good = Buffer.from('{"type":"é"}');
+    const wrap = (b: Buffer) => (framing === 'line' ? Buffer.concat([b, Buffer.from('\n')]) : lengthFrame(b));
+    const sink = decodeAll(framing, wrap(bad), wrap(good));
+    expect(sink.events[0]).toMatchObject({ kind: 'bad', code: 'BAD_JSON' });
+    expect(sink.messages).toEqual([{ type: 'é' }]);
+  });
+});
