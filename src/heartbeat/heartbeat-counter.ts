@@ -59,7 +59,9 @@ export function initialLiveness(params: CounterParams, now: number): LivenessSta
  */
 export function nextWindow(input: LivenessState, facts: WindowFacts, params: CounterParams): LivenessState {
   // A transition marks only the step that made it.
-  const state: LivenessState = input.transition ? { ...input, transition: undefined } : input;
+  const state: LivenessState = input.transition
+    ? { status: input.status, cursor: input.cursor, strikes: input.strikes, recoverRun: input.recoverRun, statusSince: input.statusSince }
+    : input;
   if (state.status === 'close') return state;
   if (state.status === 'leave' && facts.now - state.statusSince >= params.leaveTimeoutMs) {
     return {
