@@ -7,6 +7,7 @@ import type { ClientFilter, Page, PageRequest } from '../presence/presence.types
 import { PresenceService } from '../presence/presence.service';
 import type { AckMessage } from '../protocol';
 import type { Connection } from '../transport/connection';
+import { encodeJson } from '../transport/codec';
 import { LongLinkServer } from '../transport/long-link.server';
 import {
   ClientClosedError,
@@ -15,6 +16,7 @@ import {
   CommandTooLargeError,
   QueueFullError,
 } from './command.errors';
+import { CmdBody, cmdBody, cmdFrameBytes, cmdJson } from './command-frame';
 import { COMMAND_STORE, CommandPatch, CommandStore } from './command.store';
 import {
   CommandEvent,
@@ -96,39 +98,26 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
    * and data whose CMD frame would exceed MAX_FRAME_BYTES.
    */
   async send(clientId: string, name: string, data?: unknown, options: SendCommandOptions = {}): Promise<CommandRecord> {
-    if (!this.liveConnection(clientId) && !options.queue) {
-      const record = await this.presence.get(clientId);
-      if (!record) throw new ClientNotFoundError(clientId);
-      if (record.status === 'close') throw new ClientClosedError(clientId, record.closeReason);
+    const [outcome] = await this.dispatch([clientId], name, data, options);
+    switch (outcome.kind) {
+      case 'unknown':
+        throw new ClientNotFoundError(clientId);
+      case 'closed':
+        throw new ClientClosedError(clientId, outcome.closeReason);
+      case 'queueFull':
+        throw new QueueFullError(clientId, outcome.pending, this.config.commands.maxQueued);
+      case 'created':
+        // Written already: as built. Queued: as its delivery chain left it.
+        if (outcome.command.status === 'sent') return outcome.command;
+        return (await this.store.get(outcome.command.id)) ?? outcome.command;
     }
-    const now = this.clock.now();
-    const command: CommandRecord = {
-      id: randomUUID(),
-      clientId,
-      name,
-      ...(data === undefined ? {} : { data }),
-      status: 'queued',
-      createdAt: now,
-      expiresAt: now + (options.ttlMs ?? this.config.commands.ttlMs),
-      attempts: 0,
-      ...(options.batchId === undefined ? {} : { batchId: options.batchId }),
-    };
-    const bytes = Buffer.byteLength(JSON.stringify(cmdFrame(command))) + TYPE_KEY_BYTES;
-    if (bytes > this.config.maxFrameBytes) throw new CommandTooLargeError(bytes, this.config.maxFrameBytes);
-    const max = this.config.commands.maxQueued;
-    const inserted = await this.store.insert(command, max);
-    if (!inserted.ok) throw new QueueFullError(clientId, inserted.pending, max);
-    this.emit(command, null);
-    this.armExpiry(command.expiresAt);
-    await this.deliver(clientId, false);
-    return (await this.store.get(command.id)) ?? command;
   }
 
   /**
    * One command per client matching `filter` (all known clients when empty),
    * under one batchId. A client that is `close` (or, named in clientIds, not
    * known) is skipped unless `queue` is set; one whose queue is full is
-   * skipped too. Nothing is refused as a whole.
+   * skipped too. Nothing is refused as a whole but data too large for a frame.
    */
   async broadcast(
     filter: ClientFilter,
@@ -137,35 +126,99 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     options: Omit<SendCommandOptions, 'batchId'> = {},
   ): Promise<BroadcastResult> {
     const batchId = randomUUID();
-    const result: BroadcastResult = { batchId, count: 0, skipped: { closed: 0, unknown: 0, queueFull: 0 } };
-    const sendOne = async (clientId: string) => {
-      try {
-        await this.send(clientId, name, data, { ...options, batchId });
-        result.count++;
-      } catch (error) {
-        if (error instanceof QueueFullError) result.skipped.queueFull++;
-        else if (error instanceof ClientClosedError) result.skipped.closed++;
-        else if (error instanceof ClientNotFoundError) result.skipped.unknown++;
-        else throw error;
-      }
-    };
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    do {
-      const page = await this.presence.list(filter, { limit: BROADCAST_PAGE, cursor });
-      for (const record of page.items) {
-        seen.add(record.clientId);
-        await sendOne(record.clientId);
-      }
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
+    const clientIds = await this.presence.matchingIds(filter);
     // Named clients nobody knows yet: only a pure list of ids can mean them.
     const onlyIds = Object.entries(filter).every(([key, value]) => key === 'clientIds' || value === undefined);
     if (filter.clientIds && onlyIds) {
-      for (const clientId of new Set(filter.clientIds)) if (!seen.has(clientId)) await sendOne(clientId);
+      const seen = new Set(clientIds);
+      for (const clientId of new Set(filter.clientIds)) if (!seen.has(clientId)) clientIds.push(clientId);
+    }
+    const result: BroadcastResult = { batchId, count: 0, skipped: { closed: 0, unknown: 0, queueFull: 0 } };
+    for (const outcome of await this.dispatch(clientIds, name, data, { ...options, batchId })) {
+      if (outcome.kind === 'created') result.count++;
+      else result.skipped[outcome.kind]++;
     }
     this.logger.log(`broadcast '${name}' (batch ${batchId}): ${result.count} commands, skipped ${JSON.stringify(result.skipped)}`);
     return result;
+  }
+
+  /**
+   * The one way commands are created, for one client (`send`) or many
+   * (`broadcast`): name and data serialised once, the records stored in one
+   * call, and the CMD written straight to every connected client that has
+   * nothing else in flight, in one synchronous loop. Those are stored as
+   * `sent` before the write, and nothing else runs between the store's
+   * answer and the write, so an ACK always finds its command `sent`.
+   * The rest is stored `queued` and goes through the client's delivery
+   * chain, behind what it already has (order per client holds).
+   */
+  private async dispatch(clientIds: readonly string[], name: string, data: unknown, options: SendCommandOptions): Promise<DispatchOutcome[]> {
+    const outcomes: Array<DispatchOutcome | undefined> = new Array(clientIds.length);
+    const conns: Array<Connection | undefined> = new Array(clientIds.length);
+    let accepted = 0;
+    let awaited = false;
+    for (let i = 0; i < clientIds.length; i++) {
+      conns[i] = this.liveConnection(clientIds[i]);
+      if (conns[i] === undefined && !options.queue) {
+        awaited = true;
+        const record = await this.presence.get(clientIds[i]);
+        if (!record) outcomes[i] = { kind: 'unknown' };
+        else if (record.status === 'close') outcomes[i] = { kind: 'closed', closeReason: record.closeReason };
+      }
+      if (outcomes[i] === undefined) accepted++;
+    }
+    if (accepted === 0) return outcomes as DispatchOutcome[];
+
+    const now = this.clock.now();
+    const expiresAt = now + (options.ttlMs ?? this.config.commands.ttlMs);
+    const body = cmdBody(name, data, expiresAt);
+    const bytes = cmdFrameBytes(body);
+    if (bytes > this.config.maxFrameBytes) throw new CommandTooLargeError(bytes, this.config.maxFrameBytes);
+
+    const records: CommandRecord[] = new Array(accepted);
+    const slots: number[] = new Array(accepted);
+    for (let i = 0, j = 0; i < clientIds.length; i++) {
+      if (outcomes[i] !== undefined) continue;
+      const clientId = clientIds[i];
+      // Connections may have come or gone during an await above.
+      const conn = awaited ? this.liveConnection(clientId) : conns[i];
+      const direct = conn !== undefined && !this.chains.has(clientId);
+      conns[i] = direct ? conn : undefined;
+      const record: CommandRecord = { id: randomUUID(), clientId, name, status: direct ? 'sent' : 'queued', createdAt: now, expiresAt, attempts: direct ? 1 : 0 };
+      if (data !== undefined) record.data = data;
+      if (direct) record.sentAt = now;
+      if (options.batchId !== undefined) record.batchId = options.batchId;
+      records[j] = record;
+      slots[j++] = i;
+    }
+    const inserted = await this.store.insertMany(records, this.config.commands.maxQueued);
+
+    const debug = Logger.isLevelEnabled('debug');
+    const queued: string[] = [];
+    let created = 0;
+    for (let j = 0; j < records.length; j++) {
+      const result = inserted[j];
+      if (!result.ok) {
+        outcomes[slots[j]] = { kind: 'queueFull', pending: result.pending };
+        continue;
+      }
+      const command = records[j];
+      outcomes[slots[j]] = { kind: 'created', command };
+      created++;
+      this.emit(command, null, 'queued', debug);
+      if (command.status === 'queued') {
+        queued.push(command.clientId);
+        continue;
+      }
+      this.emit(command, 'queued', 'sent', debug);
+      // Closed since (or replaced by a LOGIN, whose flush re-sends it): it stays `sent`, re-sent at the next LOGIN.
+      const conn = conns[slots[j]] as Connection;
+      if (!conn.closed) this.writeCmd(conn, command.id, body);
+    }
+    if (created > 0) this.armExpiry(expiresAt);
+    // A client that connected meanwhile gets its queued command now, as send() always did.
+    await Promise.all(queued.filter((clientId) => this.liveConnection(clientId)).map((clientId) => this.deliver(clientId, false)));
+    return outcomes as DispatchOutcome[];
   }
 
   // ---- query ------------------------------------------------------------------------
@@ -251,34 +304,35 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
       if (command.status === 'sent' && !resendSent) continue;
       const now = this.clock.now();
       if (command.expiresAt <= now) {
-        await this.transition(command, { status: 'expired', finishedAt: now });
+        await this.transition(command.id, { status: 'expired', finishedAt: now });
         continue;
       }
       // Looked up per command: the socket may close (or be replaced) mid-flush.
       const conn = this.liveConnection(clientId);
       if (!conn) return;
-      const updated = await this.transition(command, { status: 'sent', sentAt: now, attempts: command.attempts + 1 });
+      const updated = await this.transition(command.id, { status: 'sent', sentAt: now, attempts: command.attempts + 1 });
       if (!updated) continue; // acked or expired meanwhile
-      conn.send('CMD', cmdFrame(updated));
-      this.server.stats.framesOut++;
+      this.writeCmd(conn, updated.id, cmdBody(updated.name, updated.data, updated.expiresAt));
     }
   }
 
   // ---- ACK ------------------------------------------------------------------------------
 
+  /** One store round trip when the ACK is good; the reason is looked up only when it is not. */
   private async recordAck(conn: Connection, ack: AckMessage): Promise<void> {
+    const now = this.clock.now();
+    const patch: CommandPatch = ack.ok
+      ? { status: 'acked', ackedAt: now, finishedAt: now, ...(ack.result === undefined ? {} : { result: ack.result }) }
+      : { status: 'failed', ackedAt: now, finishedAt: now, ...(ack.error === undefined ? {} : { error: ack.error }) };
+    const owner = conn.clientId;
+    if (owner !== undefined && (await this.transition(ack.id, patch, owner))) return;
     const command = await this.store.get(ack.id);
     if (!command || command.clientId !== conn.clientId) {
       this.strayAcks++;
       this.logger.warn(`ignored ACK from '${conn.clientId}' for command '${ack.id}': ${command ? `it belongs to '${command.clientId}'` : 'unknown id'}`);
       return;
     }
-    const now = this.clock.now();
-    const patch: CommandPatch = ack.ok
-      ? { status: 'acked', ackedAt: now, finishedAt: now, ...(ack.result === undefined ? {} : { result: ack.result }) }
-      : { status: 'failed', ackedAt: now, finishedAt: now, ...(ack.error === undefined ? {} : { error: ack.error }) };
-    const updated = await this.transition(command, patch);
-    if (!updated) this.logger.debug(`ACK for command '${ack.id}' of '${command.clientId}' ignored: already ${command.status}`);
+    this.logger.debug(`ACK for command '${ack.id}' of '${command.clientId}' ignored: already ${command.status}`);
   }
 
   // ---- expiry and retention ------------------------------------------------------------
@@ -301,7 +355,7 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     let expired = 0;
     try {
       for (const command of await this.store.due(now)) {
-        if (await this.transition(command, { status: 'expired', finishedAt: now })) expired++;
+        if (await this.transition(command.id, { status: 'expired', finishedAt: now })) expired++;
       }
       const removed = await this.store.purgeFinished(now - this.config.commands.retentionMs);
       return { expired, removed };
@@ -327,25 +381,39 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
 
   // ---- the one writer of a status -------------------------------------------------------
 
-  private async transition(command: CommandRecord, patch: CommandPatch): Promise<CommandRecord | undefined> {
-    const updated = await this.store.update(command.id, PENDING_STATUSES, patch);
-    if (updated && updated.status !== command.status) this.emit(updated, command.status);
-    return updated;
+  /**
+   * Applies `patch` while the command is pending (and, with `clientId`, that
+   * client's); emits the change. The updated copy, or undefined.
+   */
+  private async transition(id: string, patch: CommandPatch, clientId?: string): Promise<CommandRecord | undefined> {
+    const change = await this.store.transition(id, PENDING_STATUSES, patch, clientId);
+    if (!change) return undefined;
+    if (change.record.status !== change.from) this.emit(change.record, change.from, change.record.status);
+    return change.record;
   }
 
-  private emit(command: CommandRecord, from: CommandStatus | null): void {
-    this.transitionCounts[command.status]++;
-    this.logger.debug?.(`command '${command.id}' (${command.name}) for '${command.clientId}': ${from ?? 'new'} -> ${command.status}`);
+  /** Counted always; logged and published only when someone listens (a broadcast makes 20,000 of these). */
+  private emit(command: CommandRecord, from: CommandStatus | null, to: CommandStatus, debug = Logger.isLevelEnabled('debug')): void {
+    this.transitionCounts[to]++;
+    if (debug) {
+      this.logger.debug(`command '${command.id}' (${command.name}) for '${command.clientId}': ${from ?? 'new'} -> ${to}`);
+    }
+    if (!this.subject.observed) return;
     this.subject.next({
       id: command.id,
       clientId: command.clientId,
       name: command.name,
       from,
-      to: command.status,
+      to,
       at: this.clock.now(),
       ...(command.batchId === undefined ? {} : { batchId: command.batchId }),
       nodeId: this.config.nodeId,
     });
+  }
+
+  private writeCmd(conn: Connection, id: string, body: CmdBody): void {
+    conn.write(encodeJson(conn.framing, cmdJson(conn.typeKey, id, body)));
+    this.server.stats.framesOut++;
   }
 
   private liveConnection(clientId: string): Connection | undefined {
@@ -361,18 +429,14 @@ export interface BroadcastResult {
   skipped: { closed: number; unknown: number; queueFull: number };
 }
 
-/** Clients read per page while broadcasting. */
-const BROADCAST_PAGE = 1000;
+/** What dispatch did for one client. */
+type DispatchOutcome =
+  | { kind: 'created'; command: CommandRecord }
+  | { kind: 'unknown' }
+  | { kind: 'closed'; closeReason: string | null }
+  | { kind: 'queueFull'; pending: number };
 
 export interface SweepOutcome {
   expired: number;
   removed: number;
-}
-
-/** `"type":"CMD",` (or the `code` alias), which Connection.send puts in front of the body. */
-const TYPE_KEY_BYTES = 13;
-
-/** The CMD frame body of PROTOCOL.md §2. */
-function cmdFrame(command: CommandRecord): Record<string, unknown> {
-  return { id: command.id, name: command.name, data: command.data, expiresAt: command.expiresAt };
 }

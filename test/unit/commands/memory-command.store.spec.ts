@@ -105,6 +105,50 @@ describe('MemoryCommandStore', () => {
     expect((await store.list({}, { cursor: encodeCommandCursor(0) })).total).toBe(6);
   });
 
+  it('insertMany applies the per-client bound as the batch fills, and answers in order', async () => {
+    await store.insert(command('a'), 2);
+    const results = await store.insertMany([command('a'), command('b'), command('a'), command('b', { status: 'acked', finishedAt: 1 })], 2);
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: false, pending: 2 }, { ok: true }]);
+    expect((await store.pending('a')).length).toBe(2);
+    expect((await store.list({ clientId: 'b' }, {})).total).toBe(2);
+  });
+
+  it('insertMany copies data once for the batch, yet every reader gets a copy of its own', async () => {
+    const data = { deep: [1] };
+    const batch = [command('a', { data, batchId: 'B' }), command('b', { data, batchId: 'B' })];
+    const clone = jest.spyOn(globalThis, 'structuredClone');
+    await store.insertMany(batch, 10);
+    expect(clone).toHaveBeenCalledTimes(1);
+    clone.mockRestore();
+    data.deep.push(2);
+    const [first, second] = (await store.list({ batchId: 'B' }, {})).items;
+    expect(first.data).toEqual({ deep: [1] });
+    (first.data as { deep: number[] }).deep.push(3);
+    expect(second.data).toEqual({ deep: [1] });
+    expect((await store.get(batch[0].id))?.data).toEqual({ deep: [1] });
+  });
+
+  it('transition says which status it replaced, and with a clientId touches only that client\'s command', async () => {
+    const c = command('a');
+    await store.insert(c, 10);
+    expect(await store.transition(c.id, ['queued'], { status: 'sent', sentAt: 5, attempts: 1 })).toEqual({
+      from: 'queued',
+      record: expect.objectContaining({ id: c.id, status: 'sent', sentAt: 5, attempts: 1 }),
+    });
+    expect(await store.transition(c.id, ['queued', 'sent'], { status: 'acked', finishedAt: 6 }, 'b')).toBeUndefined();
+    expect((await store.get(c.id))?.status).toBe('sent');
+    const acked = await store.transition(c.id, ['queued', 'sent'], { status: 'acked', finishedAt: 6, result: { r: [1] } }, 'a');
+    expect(acked).toMatchObject({ from: 'sent', record: { status: 'acked', result: { r: [1] } } });
+    expect(await store.pending('a')).toEqual([]);
+    expect(await store.transition('nope', ['sent'], { status: 'acked' }, 'a')).toBeUndefined();
+  });
+
+  it('hands out records without the fields never set', async () => {
+    const c = command('a');
+    await store.insert(c, 10);
+    expect(Object.keys((await store.get(c.id)) as CommandRecord).sort()).toEqual(Object.keys(c).sort());
+  });
+
   it('refuses a cursor it did not make', async () => {
     await expect(store.list({}, { cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(BadCursorError);
   });
