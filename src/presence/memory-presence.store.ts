@@ -47,7 +47,7 @@ export class MemoryPresenceStore implements PresenceStore {
   async ids(filter: ClientFilter): Promise<string[]> {
     const ids: string[] = [];
     for (const r of this.records.values()) if (matchesFilter(r, filter)) ids.push(r.clientId);
-    return ids.sort();
+    return ids;
   }
 
   async stats(): Promise<PresenceStats> {

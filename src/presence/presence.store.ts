@@ -17,7 +17,7 @@ export interface PresenceStore {
   /** Ordered by clientId; `cursor` is the opaque position after the last item returned. */
   list(filter: ClientFilter, page: PageRequest): Promise<Page<ClientRecord>>;
   stats(): Promise<PresenceStats>;
-  /** The clientIds of every record that passes the filter, ordered (no copies of records: for fan-out). */
+  /** The clientIds of every record that passes the filter, in no particular order (no copies of records: for fan-out). */
   ids(filter: ClientFilter): Promise<string[]>;
 }
 
