@@ -76,9 +76,9 @@ export class TransportStats {
   messages = 0;
 }
 
-/** Sockets refused because the server is full wait at most this long for a first byte. */
+/** Sockets refused because the server is full wait at most this long for a first byte (it tells their framing). */
 const FULL_REJECT_WAIT_MS = 1000;
-/** At most this many refused sockets are held for that wait; more are dropped at once. */
+/** At most this many refused sockets wait for it; beyond, SERVER_FULL goes at once in the default framing. */
 const FULL_REJECT_MAX_PENDING = 64;
 /** A refused socket is destroyed this long after its SERVER_FULL was written (a peer that never reads). */
 const FULL_REJECT_FLUSH_MS = 500;
@@ -283,29 +283,36 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
    */
   private rejectFull(socket: net.Socket): void {
     this.stats.rejectedFull++;
+    socket.on('error', () => undefined);
+    const message = `server holds MAX_CONNECTIONS (${this.config.maxConnections}) connections`;
+    const answer = (framing: Framing) => {
+      if (socket.destroyed) return;
+      socket.end(encodeJson(framing, JSON.stringify({ type: 'ERROR', code: ErrorCode.SERVER_FULL, message })));
+      // Whatever else the client sends is read and dropped: unread bytes at close would mean an RST,
+      // which can reach the client before our answer does.
+      socket.resume();
+      setTimeout(() => socket.destroy(), FULL_REJECT_FLUSH_MS).unref();
+    };
     if (this.pendingRejects >= FULL_REJECT_MAX_PENDING) {
-      socket.destroy();
+      // Too many refused sockets waiting already: answer at once, in the default framing.
+      answer('length');
       return;
     }
     this.pendingRejects++;
     let done = false;
-    const message = `server holds MAX_CONNECTIONS (${this.config.maxConnections}) connections`;
     const finish = (framing: Framing) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       this.pendingRejects--;
-      socket.removeAllListeners('data');
-      socket.on('error', () => undefined);
-      if (socket.destroyed) return;
-      socket.end(encodeJson(framing, JSON.stringify({ type: 'ERROR', code: ErrorCode.SERVER_FULL, message })));
-      setTimeout(() => socket.destroy(), FULL_REJECT_FLUSH_MS).unref();
+      socket.removeListener('data', onFirstData);
+      answer(framing);
     };
+    const onFirstData = (chunk: Buffer) => finish(detectFraming(chunk[0]));
     const timer = setTimeout(() => finish('length'), FULL_REJECT_WAIT_MS);
     timer.unref();
     // Same rule as the decoder: a length header starts with 0x00, which is not whitespace.
-    socket.once('data', (chunk: Buffer) => finish(detectFraming(chunk[0])));
-    socket.on('error', () => finish('length'));
+    socket.once('data', onFirstData);
     socket.on('close', () => finish('length'));
   }
 

@@ -39,6 +39,25 @@ describe('transport: limits', () => {
     });
   });
 
+  describe('MAX_CONNECTIONS=1 under a burst of refused connects', () => {
+    beforeAll(async () => {
+      gw = await startTestGateway({ MAX_CONNECTIONS: 1 });
+    });
+    afterAll(() => gw.close());
+
+    it('answers every one of 100 silent refused sockets with SERVER_FULL (past 64 waiting, at once), drops none', async () => {
+      // Regression: refused sockets beyond the 64 that may wait for a first
+      // byte used to be destroyed without a word; a bench at 19,000 + 600 saw 122.
+      const first = await pool.login('burst-holder');
+      const refused = await Promise.all(Array.from({ length: 100 }, () => pool.connect('length')));
+      const answers = await Promise.all(refused.map((c) => c.next(() => true, 5000)));
+      expect(answers.filter((a) => typeof a === 'object' && 'code' in a && a.code === 'SERVER_FULL')).toHaveLength(100);
+      await Promise.all(refused.map((c) => c.waitClosed()));
+      expect(await heartRoundTrip(first)).toMatchObject({ ok: true });
+      expect(gw.server.stats.rejectedFull).toBe(100);
+    });
+  });
+
   describe('MAX_OUTBOUND_BYTES=1024', () => {
     beforeAll(async () => {
       gw = await startTestGateway({ MAX_OUTBOUND_BYTES: 1024 });
