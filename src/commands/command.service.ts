@@ -277,6 +277,8 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
 
   /** At LOGIN: everything queued, and everything sent but not acked again (at-least-once). */
   private flush(clientId: string): void {
+    // Nothing pending and no delivery under way: nothing to do (the common LOGIN).
+    if (this.store.pendingCount?.(clientId) === 0 && !this.chains.has(clientId)) return;
     this.deliver(clientId, true).catch((error: Error) =>
       this.logger.error(`delivery to '${clientId}' after LOGIN failed: ${error.message}`),
     );

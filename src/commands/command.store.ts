@@ -45,6 +45,12 @@ export interface CommandStore {
   transition(id: string, from: readonly CommandStatus[], patch: CommandPatch, clientId?: string): Promise<CommandChange | undefined>;
   /** The client's queued and sent commands, oldest first (the delivery order). */
   pending(clientId: string): Promise<CommandRecord[]>;
+  /**
+   * Optional, synchronous: how many pending commands the client has, when the
+   * store knows without a round trip. Lets a LOGIN with nothing to deliver
+   * skip the delivery machinery (most logins have nothing).
+   */
+  pendingCount?(clientId: string): number;
   /** Queued or sent commands with `expiresAt <= now`. */
   due(now: number): Promise<CommandRecord[]>;
   /** Removes final commands with `finishedAt <= before`; how many went. */

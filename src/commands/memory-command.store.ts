@@ -80,6 +80,10 @@ export class MemoryCommandStore implements CommandStore {
     return { record: detach(record), from: before };
   }
 
+  pendingCount(clientId: string): number {
+    return this.pendingByClient.count(clientId);
+  }
+
   async pending(clientId: string): Promise<CommandRecord[]> {
     const out: CommandRecord[] = [];
     for (const id of this.pendingByClient.ids(clientId)) out.push(detach(this.entries.get(id) as Stored));

@@ -227,7 +227,8 @@ export class PresenceService implements OnModuleDestroy {
     entry.transitions.push(event);
     if (entry.transitions.length > this.config.presence.historySize) entry.transitions.shift();
     this.transitionCounts[next]++;
-    this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
+    // Checked first: at 15,000 logins a second the unused string is not free.
+    if (Logger.isLevelEnabled('log')) this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
     this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
     this.subject.next(event);
   }
