@@ -103,7 +103,11 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
   private readonly emitter = new EventEmitter();
   /** Every open socket, logged in or not. */
   private readonly connections = new Set<Connection>();
-  /** Every accepted TCP socket, including TLS handshakes under way and refused ones still flushing. */
+  /**
+   * Sockets that are not (or not yet) a Connection: TLS handshakes under way,
+   * refused ones still flushing SERVER_FULL. Plain accepted sockets are not
+   * tracked here: they are Connections from the first tick.
+   */
   private readonly sockets = new Set<net.Socket>();
   /** clientId → its live connection. */
   private readonly clients = new Map<string, Connection>();
@@ -149,11 +153,9 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       return;
     }
     this.server = server;
-    server.on('connection', (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
     if (server instanceof tls.Server) {
+      // A socket mid-handshake is no Connection yet: tracked so shutdown can end it.
+      server.on('connection', (socket: net.Socket) => this.trackLoose(socket));
       // A failed handshake must not reach 'error' on the server.
       server.on('tlsClientError', (error) => this.logger.debug(`TLS handshake failed: ${error.message}`));
     }
@@ -281,8 +283,14 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
    * client speaks (its first byte tells), then close. Bounded, so a flood of
    * connects cannot hold file descriptors here.
    */
+  private trackLoose(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
   private rejectFull(socket: net.Socket): void {
     this.stats.rejectedFull++;
+    if (!(this.server instanceof tls.Server)) this.trackLoose(socket); // TLS ones are tracked since 'connection'
     socket.on('error', () => undefined);
     const message = `server holds MAX_CONNECTIONS (${this.config.maxConnections}) connections`;
     const answer = (framing: Framing) => {
