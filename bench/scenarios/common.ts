@@ -1,6 +1,7 @@
 import type { BenchOptions } from '../cli';
 import { LogHistogram } from '../histogram';
 import type { FleetErrors, FleetStats } from '../load/fleet';
+import type { GatewayProfile } from '../cpu-profile';
 import type { TargetKind } from '../targets';
 
 /** Figures of one scenario on one target; null when not measurable there. */
@@ -73,4 +74,34 @@ export function describeErrors(errors: FleetErrors): string {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
+}
+
+/** The error figures every fleet scenario reports alike. */
+export function errorReport(stats: MergedStats): Pick<ScenarioResult, 'errorSamples' | 'notes'> {
+  return { errorSamples: stats.errorSamples, notes: stats.errorTotal ? [describeErrors(stats.errors)] : [] };
+}
+
+/**
+ * Runs a scenario's body against a started target and load pool, then
+ * always closes both, and adds the CPU profile's summary when one was taken.
+ */
+export async function onFleet(
+  target: { stop(): Promise<void> },
+  pool: { close(): Promise<void> },
+  profile: GatewayProfile | undefined,
+  body: () => Promise<ScenarioResult>,
+): Promise<ScenarioResult> {
+  let result: ScenarioResult;
+  try {
+    result = await body();
+  } finally {
+    await pool.close();
+    await target.stop();
+  }
+  if (profile) {
+    const { profile: lines, note } = profile.summarise();
+    result.profile = lines;
+    result.notes = [...(result.notes ?? []), note];
+  }
+  return result;
 }

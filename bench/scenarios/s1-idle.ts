@@ -3,7 +3,7 @@ import { GatewayProfile } from '../cpu-profile';
 import { WorkerPool } from '../load/worker-pool';
 import { CpuMeter, median, nowNs, sampleRss } from '../proc-stats';
 import { HOST, startTarget } from '../targets';
-import { describeErrors, mergeStats, ms, type Scenario, type ScenarioResult } from './common';
+import { errorReport, mergeStats, onFleet, ms, type Scenario, type ScenarioResult } from './common';
 
 /** RSS is sampled this often: Node's RSS moves with every GC, so one reading says little. */
 const RSS_SAMPLE_MS = 200;
@@ -20,8 +20,7 @@ export const s1Idle: Scenario = async (kind, { options, log }): Promise<Scenario
   const profile = GatewayProfile.for(kind, options, 's1');
   const target = await startTarget(kind, { maxConnections: n + 1000, heartbeatMs: 10000, cpuProfDir: profile?.dir });
   const pool = WorkerPool.start(n);
-  let result: ScenarioResult;
-  try {
+  return onFleet(target, pool, profile, async () => {
     await pool.all({ op: 'reset' });
     // Start-up garbage and lazy initialisation settle before the "before" reading.
     await sleep(1000);
@@ -42,7 +41,7 @@ export const s1Idle: Scenario = async (kind, { options, log }): Promise<Scenario
     await pool.all({ op: 'steady', hz: 0 });
     const stats = mergeStats(await pool.all({ op: 'collect', drainMs: 2000 }));
     const rssAfter = median(samples);
-    result = {
+    return {
       figures: {
         connections: loggedIn,
         connectSeconds: login.wallSeconds,
@@ -55,17 +54,7 @@ export const s1Idle: Scenario = async (kind, { options, log }): Promise<Scenario
         idleRttP99Ms: stats.rtt.count ? ms(stats.rtt.percentile(99)) : null,
         errors: stats.errorTotal + failed,
       },
-      errorSamples: stats.errorSamples,
-      notes: stats.errorTotal ? [describeErrors(stats.errors)] : [],
+      ...errorReport(stats),
     };
-  } finally {
-    await pool.close();
-    await target.stop();
-  }
-  if (profile) {
-    const { profile: lines, note } = profile.summarise();
-    result.profile = lines;
-    result.notes = [...(result.notes ?? []), note];
-  }
-  return result;
+  });
 };

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkerPool } from '../load/worker-pool';
 import { CpuMeter } from '../proc-stats';
 import { HOST, startTarget } from '../targets';
-import { describeErrors, mergeStats, ms, type Scenario, type ScenarioResult } from './common';
+import { errorReport, mergeStats, onFleet, ms, type Scenario, type ScenarioResult } from './common';
 
 const WARM_UP_MS = 2000;
 
@@ -11,7 +11,7 @@ export const s2Steady: Scenario = async (kind, { options, log }): Promise<Scenar
   const n = options.s2Conns;
   const target = await startTarget(kind, { maxConnections: n + 1000, heartbeatMs: 10000 });
   const pool = WorkerPool.start(n);
-  try {
+  return onFleet(target, pool, undefined, async () => {
     const { loggedIn, failed } = await pool.connect(HOST, target.tcpPort, 'steady-', n);
     log(`  ${kind}: ${loggedIn} logged in, ${options.s2Hz} HEART/s each for ${options.s2Seconds} s`);
     await pool.all({ op: 'steady', hz: options.s2Hz });
@@ -34,11 +34,7 @@ export const s2Steady: Scenario = async (kind, { options, log }): Promise<Scenar
         rttMaxMs: ms(stats.rtt.max),
         errors: stats.errorTotal + failed,
       },
-      errorSamples: stats.errorSamples,
-      notes: stats.errorTotal ? [describeErrors(stats.errors)] : [],
+      ...errorReport(stats),
     };
-  } finally {
-    await pool.close();
-    await target.stop();
-  }
+  });
 };

@@ -3,7 +3,7 @@ import { GatewayProfile } from '../cpu-profile';
 import { WorkerPool } from '../load/worker-pool';
 import { CpuMeter, nowNs } from '../proc-stats';
 import { HOST, startTarget } from '../targets';
-import { describeErrors, mergeStats, ms, type Scenario, type ScenarioResult } from './common';
+import { errorReport, mergeStats, onFleet, ms, type Scenario, type ScenarioResult } from './common';
 
 const WARM_UP_MS = 2000;
 
@@ -13,8 +13,7 @@ export const s3Throughput: Scenario = async (kind, { options, log }): Promise<Sc
   const profile = GatewayProfile.for(kind, options, 's3');
   const target = await startTarget(kind, { maxConnections: n + 1000, heartbeatMs: 10000, cpuProfDir: profile?.dir });
   const pool = WorkerPool.start(n, options.s3Workers);
-  let result: ScenarioResult;
-  try {
+  return onFleet(target, pool, profile, async () => {
     const { loggedIn, failed } = await pool.connect(HOST, target.tcpPort, 'tp-', n);
     log(`  ${kind}: ${loggedIn} logged in, ${options.s3Inflight} in flight each, ${options.s3Seconds} s over ${pool.size} worker(s)`);
     await pool.all({ op: 'throughput', inflight: options.s3Inflight });
@@ -31,7 +30,7 @@ export const s3Throughput: Scenario = async (kind, { options, log }): Promise<Sc
     const wallSeconds = (t1 - t0) / 1e9;
     const used = cpu.stop();
     await pool.all({ op: 'throughput', inflight: 0 });
-    result = {
+    return {
       figures: {
         connections: loggedIn,
         heartbeatsPerSec: stats.received / wallSeconds,
@@ -42,17 +41,7 @@ export const s3Throughput: Scenario = async (kind, { options, log }): Promise<Sc
         rttP99Ms: ms(stats.rtt.percentile(99)),
         errors: stats.errorTotal + failed,
       },
-      errorSamples: stats.errorSamples,
-      notes: stats.errorTotal ? [describeErrors(stats.errors)] : [],
+      ...errorReport(stats),
     };
-  } finally {
-    await pool.close();
-    await target.stop();
-  }
-  if (profile) {
-    const { profile: lines, note } = profile.summarise();
-    result.profile = lines;
-    result.notes = [...(result.notes ?? []), note];
-  }
-  return result;
+  });
 };
