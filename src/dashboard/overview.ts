@@ -1,7 +1,7 @@
 // Counts by status and connected (GET /clients/stats), per node when the
 // gateway is clustered, and a chart of the last minutes drawn as inline SVG
 // polylines: the samples are the page's own reads of the stats, every
-// SAMPLE_MS and soon after presence events.
+// SAMPLE_MS and soon after presence events, kept for WINDOW_MS.
 
 import { get } from './api.js';
 import { byId, h, setText } from './dom.js';
@@ -10,6 +10,7 @@ import type { Stats } from './types.js';
 
 const SAMPLE_MS = 2000;
 const WINDOW_MS = 5 * 60_000;
+const MIN_SPAN_MS = 20_000;
 const SERIES = ['alive', 'leave', 'close', 'connected'] as const;
 type Series = (typeof SERIES)[number];
 const SVG = 'http://www.w3.org/2000/svg';
@@ -84,13 +85,16 @@ export class Overview {
     this.samples.push({ at: now, values: { ...stats.byStatus, connected: stats.connected } });
     while (this.samples.length > 0 && this.samples[0].at < now - WINDOW_MS) this.samples.shift();
     const max = Math.max(1, ...this.samples.flatMap((s) => SERIES.map((k) => s.values[k])));
-    const x = (at: number) => (((at - (now - WINDOW_MS)) / WINDOW_MS) * WIDTH).toFixed(1);
+    // Until the page has been open WINDOW_MS, the chart spans what it has (at least MIN_SPAN_MS).
+    const span = Math.max(MIN_SPAN_MS, now - this.samples[0].at);
+    const x = (at: number) => (((at - (now - span)) / span) * WIDTH).toFixed(1);
     const y = (v: number) => (HEIGHT - 4 - (v / max) * (HEIGHT - 20)).toFixed(1);
     for (const series of SERIES) {
       const points = this.samples.map((s) => `${x(s.at)},${y(s.values[series])}`).join(' ');
       (this.lines.get(series) as SVGPolylineElement).setAttribute('points', points);
     }
     // The SVG stretches to its box (preserveAspectRatio none), so the scale is told in the caption, not drawn.
-    setText(byId('chart-range'), `last 5 minutes, top of the chart = ${max}`);
+    const last = span < 90_000 ? `${Math.round(span / 1000)} s` : `${Math.round(span / 60_000)} min`;
+    setText(byId('chart-range'), `last ${last}; top of the chart = ${max}`);
   }
 }
