@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLIENT_ID_PATTERN } from '../protocol/messages';
+import { AdmissionConfig, hardeningConfig, hardeningShape, LimitsConfig, refineHardening } from './hardening.config';
 
 /**
  * Every configuration key of the gateway, its type and default. The names are
@@ -70,8 +71,10 @@ export const configSchema = z
         error: 'must be one of error, warn, log, debug, verbose',
       })
       .default('log'),
+    ...hardeningShape,
   })
   .superRefine((c, ctx) => {
+    refineHardening(c, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
     if (c.CURSOR_START >= c.CURSOR_LIMIT) {
       ctx.addIssue({ code: 'custom', path: ['CURSOR_START'], message: `must be below CURSOR_LIMIT (${c.CURSOR_LIMIT})` });
     }
@@ -128,6 +131,10 @@ export interface LongLinkConfig {
   redisUrl?: string;
   nodeId: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** What a peer may make us keep (docs/HARDENING.md). */
+  limits: LimitsConfig;
+  /** Connect, login and frame rates (docs/HARDENING.md). */
+  admission: AdmissionConfig;
 }
 
 export class ConfigValidationError extends Error {
@@ -186,6 +193,7 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     redisUrl: c.REDIS_URL,
     nodeId: c.NODE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: c.LOG_LEVEL,
+    ...hardeningConfig(c),
   };
 }
 
