@@ -32,7 +32,7 @@ import {
 export const COMMAND_SWEEP_MS = 1000;
 
 /**
- * Server push (PROTOCOL.md §4): creates commands, sends them to the client's
+ * Server push (docs/PROTOCOL.md §4): creates commands, sends them to the client's
  * live connection or queues them until its next LOGIN, re-sends what was
  * sent but not acked after a reconnect (at-least-once), records ACKs, and
  * expires what outlives its TTL. Every status change is one event on

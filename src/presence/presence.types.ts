@@ -1,4 +1,4 @@
-/** PROTOCOL.md §3. */
+/** docs/PROTOCOL.md §3. */
 export type PresenceStatus = 'alive' | 'leave' | 'close';
 export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['alive', 'leave', 'close'];
 

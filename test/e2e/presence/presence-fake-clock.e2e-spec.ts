@@ -7,7 +7,7 @@ import { EventLog } from '../../support/presence-events';
 import { RawClient } from '../../support/raw-client';
 
 /**
- * Every transition of PROTOCOL.md §3 through the real transport, with windows
+ * Every transition of docs/PROTOCOL.md §3 through the real transport, with windows
  * driven by hand: the clock is fake and HEARTBEAT_MS is long enough that the
  * scheduled sweep never fires during a test, so only our sweep() calls count.
  */
