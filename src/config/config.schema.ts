@@ -4,8 +4,8 @@ import { CLIENT_ID_PATTERN } from '../protocol/messages';
 
 /**
  * Every configuration key of the gateway, its type and default. The names are
- * part of the contract (operators script them): see ARCHITECTURE.md and
- * `.env.example`, which lists the same keys.
+ * part of the contract (operators script them): see the README's
+ * Configuration table and `.env.example`, which list the same keys.
  */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
