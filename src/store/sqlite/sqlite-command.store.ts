@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { CommandChange, CommandPatch, InsertResult } from '../../commands/command.store';
+import type { CommandChange, CommandPatch, CommandStore, InsertResult } from '../../commands/command.store';
 import type { CommandQuery, CommandRecord, CommandStatus } from '../../commands/command.types';
 import { DEFAULT_COMMAND_PAGE_SIZE, decodeCommandCursor, encodeCommandCursor, MAX_COMMAND_PAGE_SIZE } from '../../commands/memory-command.store';
 import type { Page, PageRequest } from '../../presence/presence.types';
@@ -35,7 +35,7 @@ const FINAL = "status IN ('acked', 'failed', 'expired')";
  * and the promise settles after the COMMIT: an HTTP 202 that awaited it
  * names a command that survives a crash.
  */
-export class SqliteCommandStore {
+export class SqliteCommandStore implements CommandStore {
   private readonly insertRow: Statement;
   private readonly countPending: Statement;
   private readonly selectById: Statement;
@@ -47,15 +47,17 @@ export class SqliteCommandStore {
 
   constructor(private readonly database: SqliteDatabase) {
     const db = database.db;
+    // INDEXED BY pins the partial indexes: without statistics the planner
+    // would take the status index and walk every pending row.
     this.insertRow = db.prepare(`INSERT INTO commands (id, client_id, batch_id, name, data, status, created_at, sent_at, acked_at, result, error, expires_at, finished_at, attempts)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.countPending = db.prepare(`SELECT count(*) FROM commands WHERE client_id = ? AND ${PENDING}`).pluck();
+    this.countPending = db.prepare(`SELECT count(*) FROM commands INDEXED BY commands_pending WHERE client_id = ? AND ${PENDING}`).pluck();
     this.selectById = db.prepare('SELECT * FROM commands WHERE id = ?');
     this.updateRow = db.prepare('UPDATE commands SET status = ?, sent_at = ?, acked_at = ?, result = ?, error = ?, finished_at = ?, attempts = ? WHERE seq = ?');
-    this.selectPending = db.prepare(`SELECT * FROM commands WHERE client_id = ? AND ${PENDING} ORDER BY seq`);
-    this.selectDue = db.prepare(`SELECT * FROM commands WHERE expires_at <= ? AND ${PENDING} ORDER BY seq`);
+    this.selectPending = db.prepare(`SELECT * FROM commands INDEXED BY commands_pending WHERE client_id = ? AND ${PENDING} ORDER BY seq`);
+    this.selectDue = db.prepare(`SELECT * FROM commands INDEXED BY commands_due WHERE expires_at <= ? AND ${PENDING} ORDER BY seq`);
     // A final command stored without finishedAt counts as finished at 0, as in the memory store.
-    this.purge = db.prepare(`DELETE FROM commands WHERE ${FINAL} AND (finished_at <= ? OR finished_at IS NULL)`);
+    this.purge = db.prepare(`DELETE FROM commands INDEXED BY commands_finished WHERE ${FINAL} AND (finished_at <= ? OR finished_at IS NULL)`);
   }
 
   insert(command: CommandRecord, maxPending: number): Promise<InsertResult> {
