@@ -28,7 +28,7 @@ export function AdminApi(): ClassDecorator {
   );
 }
 
-/** `:clientId` must be a clientId PROTOCOL.md allows. */
+/** `:clientId` must be a clientId docs/PROTOCOL.md allows. */
 @Injectable()
 export class ClientIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {

@@ -11,10 +11,13 @@ export const MAX_PAGE_SIZE = 1000;
 export class MemoryPresenceStore implements PresenceStore {
   private readonly records = new Map<string, ClientRecord>();
 
-  async save(record: ClientRecord): Promise<void> {
+  async save(record: ClientRecord): Promise<boolean> {
+    const current = this.records.get(record.clientId);
+    if (current !== undefined && current.epoch > record.epoch) return false; // fenced: an older session's late write
     // Ownership passes to us (see PresenceStore.save): no copy on the way in,
     // one on the way out.
     this.records.set(record.clientId, record);
+    return true;
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
