@@ -11,6 +11,7 @@ import { COMMAND_STORE } from './commands/command.store';
 import { CommandService } from './commands/command.service';
 import { MemoryCommandStore } from './commands/memory-command.store';
 import { MetricsService } from './metrics/metrics.service';
+import { LimitHits } from './admission/limit-hits';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
 import { AdminEventsService } from './admin/admin-events.service';
@@ -97,6 +98,7 @@ export class LongLinkModule {
       { provide: COMMAND_STORE, useClass: MemoryCommandStore },
       CommandService,
       MetricsService,
+      LimitHits,
       ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
     return {
@@ -104,7 +106,7 @@ export class LongLinkModule {
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
       controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController, DashboardController] : [],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService],
+      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits],
     };
   }
 }

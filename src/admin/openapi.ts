@@ -16,7 +16,7 @@ export function setupAdminDocs(app: INestApplication, path = DOCS_PATH): void {
     .setDescription(
       'See who is online, kick clients, push commands and read their outcome, watch presence live. ' +
         'Every route but /health needs `Authorization: Bearer <ADMIN_TOKEN>`. ' +
-        'Errors are `{statusCode, error, message}`. Wire protocol: PROTOCOL.md.',
+        'Errors are `{statusCode, error, message}`. Wire protocol: docs/PROTOCOL.md in the repository.',
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN of the gateway' }, ADMIN_BEARER)
