@@ -12,6 +12,7 @@ import { CommandService } from './commands/command.service';
 import { MemoryCommandStore } from './commands/memory-command.store';
 import { MetricsService } from './metrics/metrics.service';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
+import { LimitHits } from './admission/limit-hits';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
 import { AdminEventsService } from './admin/admin-events.service';
@@ -19,6 +20,7 @@ import { ClientsController } from './admin/clients.controller';
 import { CommandsController } from './admin/commands.controller';
 import { EventsController } from './admin/events.controller';
 import { MetricsController } from './admin/metrics.controller';
+import { DashboardController } from './admin/dashboard.controller';
 
 export interface LongLinkModuleOptions {
   /** Validated configuration; default: parsed from process.env. */
@@ -97,6 +99,7 @@ export class LongLinkModule {
       { provide: COMMAND_STORE, useClass: MemoryCommandStore },
       CommandService,
       MetricsService,
+      LimitHits,
       GatewayLifecycle,
       ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
@@ -104,8 +107,8 @@ export class LongLinkModule {
       module: LongLinkModule,
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
-      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, GatewayLifecycle],
+      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController, DashboardController] : [],
+      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits, GatewayLifecycle],
     };
   }
 }

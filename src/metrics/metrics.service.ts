@@ -8,6 +8,7 @@ import { PresenceService } from '../presence/presence.service';
 import { PRESENCE_STATUSES } from '../presence/presence.types';
 import { LongLinkServer, TransportStats } from '../transport/long-link.server';
 import { registerCommandRtt, registerRuntimeMetrics } from './runtime-metrics';
+import { LIMIT_NAMES, LimitHits } from '../admission/limit-hits';
 
 /**
  * Prometheus metrics of one gateway, in a registry of its own (several
@@ -26,12 +27,14 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly presence: PresenceService,
     private readonly commands: CommandService,
     private readonly heartbeat: HeartbeatService,
+    private readonly limitHits: LimitHits,
   ) {
     this.transportMetrics();
     this.presenceMetrics();
     this.commandMetrics();
     this.heartbeatMetrics();
     this.processMetrics();
+    this.limitMetrics();
   }
 
   onModuleInit(): void {
@@ -139,6 +142,20 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.counter('longlink_heartbeat_probes_total', 'Server-side HEART probes sent', () => hb.probesSent);
     this.gauge('longlink_heartbeat_sweep_duration_seconds', 'Duration of the last liveness sweep', () => hb.lastSweepMs / 1000);
     this.gauge('longlink_heartbeat_sweep_lag_seconds', 'How late the last liveness sweep ran', () => hb.lastLagMs / 1000);
+  }
+
+  private limitMetrics(): void {
+    const counts = this.limitHits.counts;
+    new Counter({
+      name: 'longlink_limit_hits_total',
+      help: 'Times a bound was hit, by bound (docs/HARDENING.md)',
+      labelNames: ['limit'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const limit of LIMIT_NAMES) this.inc({ limit }, counts[limit]);
+      },
+    });
   }
 
   /** Default process_* / nodejs_* metrics and the event-loop lag histogram are added at init (runtime-metrics.ts). */

@@ -43,8 +43,10 @@ export class ClientRecordDto {
   statusSince!: number;
   @ApiProperty({ description: 'Liveness strikes (docs/PROTOCOL.md §3)' })
   strikes!: number;
-  @ApiProperty({ description: 'Liveness cursor (docs/PROTOCOL.md §3)' })
-  cursor!: number;
+  @ApiProperty({ description: 'Liveness cursor (docs/PROTOCOL.md §3); not a page token' })
+  livenessCursor!: number;
+  @ApiProperty({ description: 'Session fence: incremented at every login of the client; a write of an older session never overwrites a newer one' })
+  epoch!: number;
   @ApiProperty({ nullable: true, type: String, example: 'kicked' })
   closeReason!: string | null;
   @ApiProperty({ nullable: true, type: Number })

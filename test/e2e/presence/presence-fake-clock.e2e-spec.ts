@@ -108,7 +108,7 @@ describe('presence transitions (fake clock, real sockets)', () => {
     }
     expect(log.lines('steady-1')).toEqual(['steady-1: new -> alive (login)']);
     const record = await presence.get('steady-1');
-    expect(record).toMatchObject({ status: 'alive', cursor: 0, strikes: 0, reported: { status: 'ok', pid: 61 } });
+    expect(record).toMatchObject({ status: 'alive', livenessCursor: 0, strikes: 0, reported: { status: 'ok', pid: 61 } });
     expect(record?.lastHeartbeatAt).toBe(clock.now() - W);
   });
 
