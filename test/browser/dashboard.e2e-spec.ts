@@ -79,6 +79,8 @@ describe('dashboard: an open admin API and a fleet of mixed statuses', () => {
     await expectCount(page, 'close', GONE);
     await expectCount(page, 'connected', ALIVE);
     await expect(page.locator('#clients tbody tr[data-client-id]').count()).resolves.toBe(ALIVE + DROPPED + GONE);
+    // Per node (one here): connected and records.
+    await expect(page.locator('#nodes tr[data-node-id="gw-a"] td').allTextContents()).resolves.toEqual(['gw-a', String(ALIVE), String(ALIVE + DROPPED + GONE)]);
 
     const alive = row(page, 'dev-01');
     await expect(alive.getAttribute('data-status')).resolves.toBe('alive');
@@ -208,6 +210,11 @@ describe('dashboard: an open admin API and a fleet of mixed statuses', () => {
         await page.waitForTimeout(900);
       }
       await page.screenshot({ path: screenshot });
+      if (process.env.DASHBOARD_CLIENT_SCREENSHOT) {
+        await page.goto(`${gw.httpUrl}/dashboard#/client/dev-03`);
+        await page.locator('#client-timeline li').first().waitFor();
+        await page.screenshot({ path: process.env.DASHBOARD_CLIENT_SCREENSHOT });
+      }
     }, 30_000);
   }
 });
