@@ -100,6 +100,21 @@ describe('dashboard: an open admin API and a fleet of mixed statuses', () => {
     await page.fill('#f-q', '');
     await waitRows(page, ALIVE + DROPPED + GONE);
 
+    // Paged with the API's cursor.
+    const total = ALIVE + DROPPED + GONE;
+    await page.selectOption('#f-limit', '25');
+    await waitRows(page, 25);
+    await page.locator('#page-info', { hasText: `1–25 of ${total}` }).waitFor();
+    await page.click('#next');
+    await waitRows(page, total - 25);
+    await page.locator('#page-info', { hasText: `26–${total} of ${total}` }).waitFor();
+    await expect(page.locator('#next').isDisabled()).resolves.toBe(true);
+    await expect(page.locator('#clients tbody tr[data-client-id]').first().getAttribute('data-client-id')).resolves.toBe('dev-26');
+    await page.click('#prev');
+    await waitRows(page, 25);
+    await page.selectOption('#f-limit', '100');
+    await waitRows(page, total);
+
     expect(errors).toEqual([]);
   });
 
