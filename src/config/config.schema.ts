@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN } from '../protocol/messages';
+import { CLIENT_ID_RULE, isClientId } from '../protocol/client-id';
+import type { LongLinkConfig } from './long-link-config';
 
 /**
  * Every configuration key of the gateway, its type and default. The names are
@@ -63,6 +64,7 @@ export const configSchema = z
     MAX_QUEUED_COMMANDS: int(1).default(1000),
     SHUTDOWN_GRACE_MS: timerMs(0).default(5000),
     ADMIN_TOKEN: optionalString(),
+    STORE: z.enum(['memory', 'sqlite', 'redis'], { error: "must be 'memory', 'sqlite' or 'redis'" }).default('memory'),
     REDIS_URL: optionalString(),
     NODE_ID: optionalString(),
     LOG_LEVEL: z
@@ -81,53 +83,31 @@ export const configSchema = z
     if (c.AUTH_MODE === 'token' && !c.AUTH_TOKENS && !c.AUTH_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: "is 'token' but neither AUTH_TOKENS nor AUTH_TOKEN is set" });
     }
-    if (c.AUTH_TOKENS) {
-      const seen = new Set<string>();
-      for (const pair of c.AUTH_TOKENS.split(',')) {
-        const i = pair.indexOf(':');
-        const clientId = pair.slice(0, i).trim();
-        if (i <= 0 || pair.slice(i + 1).trim() === '' || clientId === '') {
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `entry '${pair}' is not clientId:token` });
-        } else if (!CLIENT_ID_PATTERN.test(clientId)) {
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is not 1-128 characters of [A-Za-z0-9._:@-]` });
-        } else if (seen.has(clientId)) {
-          // Silently keeping the last one would lock out whoever holds the first.
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is listed twice` });
-        }
-        seen.add(clientId);
-      }
+    for (const problem of parseAuthTokens(c.AUTH_TOKENS).problems) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: problem });
     }
   });
 
 export type RawConfig = z.output<typeof configSchema>;
 
-/** The typed configuration every part reads (through the LONGLINK_CONFIG provider). */
-export interface LongLinkConfig {
-  nodeEnv: string;
-  tcp: { host: string; port: number; tlsCertFile?: string; tlsKeyFile?: string; keepAliveMs: number };
-  http: { host: string; port: number };
-  maxConnections: number;
-  maxFrameBytes: number;
-  maxBadFrames: number;
-  maxOutboundBytes: number;
-  loginTimeoutMs: number;
-  auth: { mode: 'none' | 'token'; tokens: Map<string, string>; sharedToken?: string };
-  heartbeat: {
-    heartbeatMs: number;
-    cursorStart: number;
-    cursorLimit: number;
-    leaveStrikes: number;
-    recoverWindows: number;
-    leaveTimeoutMs: number;
-    serverPingMs: number;
-  };
-  presence: { closedRetentionMs: number; historySize: number };
-  commands: { ttlMs: number; retentionMs: number; maxQueued: number };
-  shutdownGraceMs: number;
-  adminToken?: string;
-  redisUrl?: string;
-  nodeId: string;
-  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+/**
+ * AUTH_TOKENS (`clientId:token,…`) read once: the map, and what is wrong
+ * with it (the schema reports those, naming the key).
+ */
+export function parseAuthTokens(text: string | undefined): { tokens: Map<string, string>; problems: string[] } {
+  const tokens = new Map<string, string>();
+  const problems: string[] = [];
+  for (const pair of text?.split(',') ?? []) {
+    const i = pair.indexOf(':');
+    const clientId = pair.slice(0, i).trim();
+    const token = pair.slice(i + 1).trim();
+    if (i <= 0 || token === '' || clientId === '') problems.push(`entry '${pair}' is not clientId:token`);
+    else if (!isClientId(clientId)) problems.push(`clientId '${clientId}' is not ${CLIENT_ID_RULE}`);
+    // Silently keeping the last one would lock out whoever holds the first.
+    else if (tokens.has(clientId)) problems.push(`clientId '${clientId}' is listed twice`);
+    else tokens.set(clientId, token);
+  }
+  return { tokens, problems };
 }
 
 export class ConfigValidationError extends Error {
@@ -155,11 +135,7 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     throw new ConfigValidationError(problems);
   }
   const c = result.data;
-  const tokens = new Map<string, string>();
-  for (const pair of c.AUTH_TOKENS?.split(',') ?? []) {
-    const i = pair.indexOf(':');
-    tokens.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-  }
+  const { tokens } = parseAuthTokens(c.AUTH_TOKENS);
   return {
     nodeEnv: c.NODE_ENV,
     tcp: { host: c.TCP_HOST, port: c.TCP_PORT, tlsCertFile: c.TLS_CERT_FILE, tlsKeyFile: c.TLS_KEY_FILE, keepAliveMs: c.TCP_KEEPALIVE_MS },
@@ -183,6 +159,7 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     commands: { ttlMs: c.COMMAND_TTL_MS, retentionMs: c.COMMAND_RETENTION_MS, maxQueued: c.MAX_QUEUED_COMMANDS },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     adminToken: c.ADMIN_TOKEN,
+    store: c.STORE,
     redisUrl: c.REDIS_URL,
     nodeId: c.NODE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: c.LOG_LEVEL,
