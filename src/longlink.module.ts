@@ -16,6 +16,8 @@ import { asProvider, assertStoreAvailable, StoreProvider, storeProviders } from 
 import { LocalCommandDelivery, LocalSessionControl } from './transport/local-ports';
 import { TRANSPORT_SESSIONS } from './transport/session-view';
 import { MetricsService } from './metrics/metrics.service';
+import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
+import { LimitHits } from './admission/limit-hits';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
 import { AdminEventsService } from './admin/admin-events.service';
@@ -23,6 +25,7 @@ import { ClientsController } from './admin/clients.controller';
 import { CommandsController } from './admin/commands.controller';
 import { EventsController } from './admin/events.controller';
 import { MetricsController } from './admin/metrics.controller';
+import { DashboardController } from './admin/dashboard.controller';
 
 export interface LongLinkModuleOptions {
   /** Validated configuration; default: parsed from process.env. */
@@ -133,13 +136,15 @@ export class LongLinkModule {
       ...storeProviders(options),
       CommandService,
       MetricsService,
+      LimitHits,
+      GatewayLifecycle,
       ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
     return {
       module: LongLinkModule,
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
-      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
+      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController, DashboardController] : [],
       exports: [
         LONGLINK_CONFIG,
         CLOCK,
@@ -156,6 +161,8 @@ export class LongLinkModule {
         COMMAND_STORE,
         CommandService,
         MetricsService,
+        LimitHits,
+        GatewayLifecycle,
       ],
     };
   }

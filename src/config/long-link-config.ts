@@ -1,3 +1,5 @@
+import type { AdmissionConfig, LimitsConfig } from './hardening.config';
+
 /** Where client records and commands live (STORE). */
 export type StoreKind = 'memory' | 'sqlite' | 'redis';
 
@@ -22,10 +24,20 @@ export interface LongLinkConfig {
     keepAliveMs: number;
   };
   http: {
-    /** HTTP_HOST of the admin API. @default '0.0.0.0' */
+    /** HTTP_HOST of the admin API. @default '0.0.0.0' with ADMIN_TOKEN, else '127.0.0.1' */
     host: string;
+    /** HTTP_HOST was given; false: the host was chosen from ADMIN_TOKEN. @default false */
+    hostExplicit: boolean;
     /** HTTP_PORT. @default 3000 */
     port: number;
+    /** HTTP_MAX_CONNECTIONS: sockets the admin listener holds at once; more are dropped at accept. @default 512 */
+    maxConnections: number;
+    /** HTTP_HEADERS_TIMEOUT_MS. @default 10000 */
+    headersTimeoutMs: number;
+    /** HTTP_REQUEST_TIMEOUT_MS. @default 30000 */
+    requestTimeoutMs: number;
+    /** HTTP_KEEPALIVE_TIMEOUT_MS. @default 5000 */
+    keepAliveTimeoutMs: number;
   };
   /** MAX_CONNECTIONS: sockets held at once; more are refused with SERVER_FULL. @default 10000 */
   maxConnections: number;
@@ -77,14 +89,30 @@ export interface LongLinkConfig {
   };
   /** SHUTDOWN_GRACE_MS: graceful shutdown bound. @default 5000 */
   shutdownGraceMs: number;
+  /** SHUTDOWN_DRAIN_MS: SIGTERM → readiness 503 for this long before the listeners close. @default 5000 in production, else 0 */
+  shutdownDrainMs: number;
   /** ADMIN_TOKEN: bearer token of the admin API. @default undefined (open; refused in production) */
   adminToken?: string;
+  /** METRICS_TOKEN: bearer token that opens GET /metrics only (ADMIN_TOKEN opens it too). @default undefined */
+  metricsToken?: string;
+  /** SSE_REPLAY_EVENTS: events kept for SSE resumption (Last-Event-ID). @default 10000 */
+  sseReplayEvents: number;
+  /** LOG_FORMAT. @default 'text' */
+  logFormat: 'text' | 'json';
   /** STORE: where records and commands live. @default 'memory' */
   store: StoreKind;
-  /** REDIS_URL: cluster mode (not available yet: start-up refuses it). @default undefined */
+  /** REDIS_URL: cluster mode. @default undefined */
   redisUrl?: string;
   /** NODE_ID. @default `${hostname()}-${pid}` */
   nodeId: string;
+  /** NODE_LEASE_MS: cluster: a node that has not beaten for this long is dead (its clients go `leave`). @default 10000 */
+  nodeLeaseMs: number;
+  /** CLUSTER_WORKERS: `node:cluster` workers to fork; unset: this process is the node. @default undefined */
+  clusterWorkers?: number;
   /** LOG_LEVEL. @default 'log' */
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** What a peer may make us keep (docs/HARDENING.md); each field has its @default there. */
+  limits: LimitsConfig;
+  /** Connect, login and frame rates (docs/HARDENING.md). */
+  admission: AdmissionConfig;
 }

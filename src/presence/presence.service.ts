@@ -11,6 +11,7 @@ import { TRANSPORT_SESSIONS, TransportSessions } from '../transport/session-view
 import type { CloseEvent, LoginEvent } from '../transport/transport.events';
 import { PresenceEntry, RecordBase } from './presence-entry';
 import { PresenceWrites } from './presence-writes';
+import { detachRecord } from './detach-record';
 import { PRESENCE_STORE, PresenceStore } from './presence.store';
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus, SessionEvent } from './presence.types';
 
@@ -271,6 +272,6 @@ export class PresenceService implements OnModuleDestroy {
 
   /** A detached ClientRecord of the entry, for callers outside (one deep copy). */
   private snapshot(entry: PresenceEntry): ClientRecord {
-    return structuredClone(entry.record(this.sessionOf(entry)));
+    return detachRecord(entry.record(this.sessionOf(entry)));
   }
 }

@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { LimitHits } from '../admission/limit-hits';
 import { CLOCK, Clock } from '../common/clock';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { ErrorCode } from '../protocol';
@@ -50,6 +51,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CLIENT_AUTHENTICATOR) authenticator: ClientAuthenticator,
+    limitHits: LimitHits,
   ) {
     super();
     this.replies = new Replies(config, this.stats, this.logger);
@@ -63,6 +65,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       replies: this.replies,
       events: this.events,
       patterns: this,
+      limitHits,
     };
     this.router = new FrameRouter(ctx, () => this.loginGate);
     this.loginGate = new LoginGate(ctx, authenticator, (conn, frame) => this.router.replay(conn, frame));

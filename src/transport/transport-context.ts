@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Server } from '@nestjs/microservices';
+import type { LimitHits } from '../admission/limit-hits';
 import type { Clock } from '../common/clock';
 import type { LongLinkConfig } from '../config';
 import type { Replies } from './replies';
@@ -20,4 +21,6 @@ export interface TransportContext {
   readonly replies: Replies;
   readonly events: TransportEventBus;
   readonly patterns: PatternHandlers;
+  /** Counts of bounds a peer ran into (metrics). */
+  readonly limitHits: LimitHits;
 }

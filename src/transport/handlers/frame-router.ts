@@ -1,3 +1,4 @@
+import { withinDepth } from '../../common/json-bounds';
 import { CLIENT_ID_RULE, ErrorCode, HeartMessage, isClientId, validateMessage } from '../../protocol';
 import type { BadFrameCode } from '../codec';
 import { CloseReason } from '../close-reason';
@@ -26,7 +27,7 @@ export class FrameRouter {
     private readonly ctx: TransportContext,
     private readonly gate: () => LoginGate,
   ) {
-    this.heart = new HeartHandler(ctx.stats);
+    this.heart = new HeartHandler(ctx);
   }
 
   onMessage(conn: Connection, raw: Record<string, unknown>): void {
@@ -62,8 +63,15 @@ export class FrameRouter {
     // Fast path: a HEART from a logged-in client (by far the most common frame).
     const t = raw.type;
     if (t === 'HEART' && conn.loggedIn) {
-      conn.resetBadFrames();
       this.heart.handle(conn, raw as HeartMessage);
+      return;
+    }
+    // Whatever we keep or hand on (meta, ACK results, MSG data) is walked recursively
+    // further on (structuredClone, JSON.stringify, handlers): the depth is checked first, iteratively.
+    const { maxJsonDepth } = this.ctx.config.limits;
+    if (!withinDepth(raw, maxJsonDepth)) {
+      this.ctx.limitHits.hit('json_depth');
+      this.ctx.replies.badFrame(conn, ErrorCode.BAD_MESSAGE, `frame nests deeper than MAX_JSON_DEPTH (${maxJsonDepth})`);
       return;
     }
     if (raw.ok !== undefined && isUnansweredReply(t === undefined ? raw.code : t)) {

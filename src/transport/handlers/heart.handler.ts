@@ -1,7 +1,8 @@
-import type { HeartMessage } from '../../protocol';
+import { checkJsonBounds, describeJsonProblem } from '../../common/json-bounds';
+import { ErrorCode, HeartMessage } from '../../protocol';
 import { encodeJson } from '../codec';
 import type { Connection } from '../connection';
-import type { TransportStats } from '../transport-stats';
+import type { TransportContext } from '../transport-context';
 
 /**
  * HEART (docs/PROTOCOL.md §2/§3) and the zero-length frame: the hot path.
@@ -14,20 +15,32 @@ export class HeartHandler {
   /** The HEART answer of the current millisecond, by framing × type key (4 slots). */
   private readonly replies: Array<Buffer | undefined> = [undefined, undefined, undefined, undefined];
 
-  constructor(private readonly stats: TransportStats) {}
+  constructor(private readonly ctx: TransportContext) {}
 
   handle(conn: Connection, heart: HeartMessage): void {
-    this.stats.heartbeats++;
+    // (`ok` marks the client's answer to our probe: a reply is never answered, nor kept.)
+    if (heart.ok === undefined && hasOwnFields(heart)) {
+      // Kept as the record's `reported` for as long as the record lives: bounded like LOGIN meta.
+      const { maxJsonDepth, maxReportedBytes } = this.ctx.config.limits;
+      const problem = checkJsonBounds(heart, maxJsonDepth, maxReportedBytes);
+      if (problem) {
+        this.ctx.limitHits.hit(problem.kind === 'depth' ? 'json_depth' : 'reported_bytes');
+        // Refused as a whole (not counted as a heartbeat); the previous `reported` stays.
+        this.ctx.replies.badFrame(conn, ErrorCode.BAD_MESSAGE, describeJsonProblem('HEART fields', problem, 'MAX_JSON_DEPTH', 'MAX_REPORTED_BYTES'));
+        return;
+      }
+      conn.report(heart);
+    }
+    conn.resetBadFrames();
+    this.ctx.stats.heartbeats++;
     conn.noteHeartbeat();
-    // `ok` marks the client's answer to our probe: a reply is never answered.
     if (heart.ok !== undefined) return;
-    if (hasOwnFields(heart)) conn.report(heart);
     conn.write(this.reply(conn));
   }
 
   /** A zero-length frame: the cheapest heartbeat, answered by one. */
   handleEmpty(conn: Connection): void {
-    this.stats.heartbeats++;
+    this.ctx.stats.heartbeats++;
     conn.noteHeartbeat();
     conn.writeEmptyFrame();
   }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { Logger } from '@nestjs/common';
+import { LimitHits } from '../../../src/admission/limit-hits';
 import { FakeClock } from '../../../src/common/clock';
 import { configFrom } from '../../../src/config';
 import type { AuthResult, ClientAuthenticator } from '../../../src/transport/client-authenticator';
@@ -46,6 +47,7 @@ async function rig(env: Record<string, string | number> = {}) {
     replies: new Replies(config, stats, logger),
     events: new TransportEventBus(logger),
     patterns: noPatterns,
+    limitHits: new LimitHits(),
   };
   const auth = new ScriptedAuthenticator();
   let gate!: LoginGate;
