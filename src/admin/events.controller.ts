@@ -14,12 +14,13 @@ export class EventsController {
 
   @Sse('', { maxPendingDataLength: SSE_MAX_PENDING_CHARS })
   @ApiOperation({
+    operationId: 'streamEvents',
     summary: 'Live presence and command events (Server-Sent Events)',
     description:
       '`event: presence` with `{clientId, from, to, reason, at, nodeId}` for every status change; `event: command` with `{id, clientId, name, from, to, at, batchId?, nodeId}` for every command status change; a `: ping` comment every 15 s. A listener that stops reading is disconnected.',
   })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'text/event-stream' })
+  @ApiOkResponse({ description: 'An endless Server-Sent Events stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   stream(@Query() query: EventsQueryDto): Observable<MessageEvent> {
     return this.events.stream(query.clientId);
   }
