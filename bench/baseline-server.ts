@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /**
- * The yardstick: the least a Node server of PROTOCOL.md can do. Plain
+ * The yardstick: the least a Node server of docs/PROTOCOL.md can do. Plain
  * node:net, length-prefixed framing, JSON.parse of every frame, LOGIN and
  * HEART answered like the gateway answers them, the replies to one read
  * sent with one write, ACKs counted. `POST /broadcast` sends a CMD to every

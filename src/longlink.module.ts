@@ -11,6 +11,7 @@ import { COMMAND_STORE } from './commands/command.store';
 import { CommandService } from './commands/command.service';
 import { MemoryCommandStore } from './commands/memory-command.store';
 import { MetricsService } from './metrics/metrics.service';
+import { LimitHits } from './admission/limit-hits';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
 import { AdminEventsService } from './admin/admin-events.service';
@@ -96,6 +97,7 @@ export class LongLinkModule {
       { provide: COMMAND_STORE, useClass: MemoryCommandStore },
       CommandService,
       MetricsService,
+      LimitHits,
       ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
     return {
@@ -103,7 +105,7 @@ export class LongLinkModule {
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
       controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService],
+      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits],
     };
   }
 }

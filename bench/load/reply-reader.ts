@@ -15,7 +15,7 @@ export interface ReplySink {
 const HEART_OK = Buffer.from('{"type":"HEART","ok":true');
 
 /**
- * The load generator's decoder for length-prefixed frames (PROTOCOL.md §1).
+ * The load generator's decoder for length-prefixed frames (docs/PROTOCOL.md §1).
  * Not the gateway's FrameDecoder on purpose: on this 2-core machine the
  * clients share the CPU with the server, and in S3 they read ~10^5-10^6
  * replies per second, so a HEART reply is recognised by comparing its first

@@ -60,7 +60,7 @@ class SweepHost {
 }
 
 /**
- * S5 sweep: one presence sweep pass (PROTOCOL.md §3) over R records, timed
+ * S5 sweep: one presence sweep pass (docs/PROTOCOL.md §3) over R records, timed
  * in the gateway's own process. R − L clients log in and drop (records in
  * `leave`), L stay connected; before each timed pass every live client sends
  * one HEART and gets its answer, so each pass closes a normal, active window.

@@ -2,6 +2,7 @@ export * from './admin.options';
 export * from './admin-auth';
 export * from './admin-exception.filter';
 export * from './admin-validation.pipe';
+export * from './json-depth.pipe';
 export * from './admin-route.decorator';
 export * from './admin-events.service';
 export * from './clients.controller';

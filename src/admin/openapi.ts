@@ -28,7 +28,7 @@ export function buildAdminDocument(app: INestApplication): OpenAPIObject {
     .setDescription(
       'See who is online, kick clients, push commands and read their outcome, watch presence live. ' +
         'Every route but the health probes needs `Authorization: Bearer <ADMIN_TOKEN>`. ' +
-        'Errors are `{statusCode, error, message}`.',
+        'Errors are `{statusCode, error, message}`. Wire protocol: docs/PROTOCOL.md in the repository.',
     )
     .setVersion('1')
     .setLicense('MIT', 'https://opensource.org/license/mit')

@@ -1,5 +1,5 @@
 /**
- * The body of a CMD frame (PROTOCOL.md §2: `id`, `name`, `data?`,
+ * The body of a CMD frame (docs/PROTOCOL.md §2: `id`, `name`, `data?`,
  * `expiresAt`) serialised in parts: a broadcast serialises name and data
  * once for all its clients, and only the id differs per frame.
  */

@@ -32,7 +32,7 @@ import {
 export const COMMAND_SWEEP_MS = 1000;
 
 /**
- * Server push (PROTOCOL.md §4): creates commands, sends them to the client's
+ * Server push (docs/PROTOCOL.md §4): creates commands, sends them to the client's
  * live connection or queues them until its next LOGIN, re-sends what was
  * sent but not acked after a reconnect (at-least-once), records ACKs, and
  * expires what outlives its TTL. Every status change is one event on
@@ -277,9 +277,7 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
 
   /** At LOGIN: everything queued, and everything sent but not acked again (at-least-once). */
   private flush(clientId: string): void {
-    // Nothing pending and no delivery under way: nothing to do (the common LOGIN).
-    if (this.store.pendingCount?.(clientId) === 0 && !this.chains.has(clientId)) return;
-    this.deliver(clientId, true).catch((error: Error) =>
+    this.deliver(clientId, true, true).catch((error: Error) =>
       this.logger.error(`delivery to '${clientId}' after LOGIN failed: ${error.message}`),
     );
   }
@@ -289,9 +287,15 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
    * first. Runs one at a time per client, so a command created during a
    * flush waits behind the older ones instead of overtaking them.
    */
-  private deliver(clientId: string, resendSent: boolean): Promise<void> {
+  private deliver(clientId: string, resendSent: boolean, countFirst = false): Promise<void> {
     const previous = this.chains.get(clientId) ?? Promise.resolve();
-    const run = previous.then(() => this.deliverNow(clientId, resendSent));
+    // In the chain from the first tick, so that a command created while the
+    // count is read queues behind the older ones instead of overtaking them.
+    const run = previous.then(async () => {
+      // Nothing pending (the common LOGIN): skip reading the queue.
+      if (countFirst && (await this.store.pendingCount(clientId)) === 0) return;
+      await this.deliverNow(clientId, resendSent);
+    });
     const tail = run.catch(() => undefined);
     this.chains.set(clientId, tail);
     void tail.then(() => {

@@ -21,6 +21,10 @@ export interface CommandChange {
  * correct there too. A broadcast is one `insertMany` and each ACK one
  * `transition`: no call per client beyond that, so a remote store costs a
  * round trip per broadcast, not per client.
+ *
+ * A store plugs in through `LongLinkModuleOptions.commandStore` (or the
+ * `STORE` setting) and must pass `commandStoreContract` in
+ * test/contract/command-store.contract.ts.
  */
 export interface CommandStore {
   /** Adds the command unless its client already has `maxPending` queued or sent ones. */
@@ -46,11 +50,11 @@ export interface CommandStore {
   /** The client's queued and sent commands, oldest first (the delivery order). */
   pending(clientId: string): Promise<CommandRecord[]>;
   /**
-   * Optional, synchronous: how many pending commands the client has, when the
-   * store knows without a round trip. Lets a LOGIN with nothing to deliver
-   * skip the delivery machinery (most logins have nothing).
+   * How many queued or sent commands the client has. Lets a LOGIN with
+   * nothing to deliver skip the delivery machinery (most logins have
+   * nothing), so it should be cheap (an index or counter, not a scan).
    */
-  pendingCount?(clientId: string): number;
+  pendingCount(clientId: string): Promise<number>;
   /** Queued or sent commands with `expiresAt <= now`. */
   due(now: number): Promise<CommandRecord[]>;
   /** Removes final commands with `finishedAt <= before`; how many went. */

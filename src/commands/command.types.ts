@@ -1,6 +1,6 @@
 import type { ProtocolErrorBody } from '../protocol';
 
-/** PROTOCOL.md §4. `queued` and `sent` are pending; the other three are final. */
+/** docs/PROTOCOL.md §4. `queued` and `sent` are pending; the other three are final. */
 export type CommandStatus = 'queued' | 'sent' | 'acked' | 'failed' | 'expired';
 export const COMMAND_STATUSES: readonly CommandStatus[] = ['queued', 'sent', 'acked', 'failed', 'expired'];
 export const PENDING_STATUSES: readonly CommandStatus[] = ['queued', 'sent'];

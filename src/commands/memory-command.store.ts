@@ -80,7 +80,7 @@ export class MemoryCommandStore implements CommandStore {
     return { record: detach(record), from: before };
   }
 
-  pendingCount(clientId: string): number {
+  async pendingCount(clientId: string): Promise<number> {
     return this.pendingByClient.count(clientId);
   }
 

@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLIENT_ID_PATTERN } from '../protocol/messages';
+import { AdmissionConfig, hardeningConfig, hardeningShape, LimitsConfig, refineHardening } from './hardening.config';
+import { redactRedisUrl, redisUrlProblem } from '../cluster/redis-url';
 
 /**
  * Every configuration key of the gateway, its type and default. The names are
- * part of the contract (operators script them): see ARCHITECTURE.md and
- * `.env.example`, which lists the same keys.
+ * part of the contract (operators script them): see the README's
+ * Configuration table and `.env.example`, which list the same keys.
  */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -65,13 +67,22 @@ export const configSchema = z
     ADMIN_TOKEN: optionalString(),
     REDIS_URL: optionalString(),
     NODE_ID: optionalString(),
+    NODE_LEASE_MS: timerMs(30).default(10000),
+    CLUSTER_WORKERS: int(1, 256).optional(),
     LOG_LEVEL: z
       .enum(['error', 'warn', 'log', 'debug', 'verbose'], {
         error: 'must be one of error, warn, log, debug, verbose',
       })
       .default('log'),
+    ...hardeningShape,
   })
   .superRefine((c, ctx) => {
+    refineHardening(c, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
+    const redisProblem = c.REDIS_URL === undefined ? undefined : redisUrlProblem(c.REDIS_URL);
+    if (redisProblem) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: redisProblem });
+    if (c.CLUSTER_WORKERS !== undefined && c.REDIS_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['CLUSTER_WORKERS'], message: 'needs REDIS_URL (the workers share one view through Redis)' });
+    }
     if (c.CURSOR_START >= c.CURSOR_LIMIT) {
       ctx.addIssue({ code: 'custom', path: ['CURSOR_START'], message: `must be below CURSOR_LIMIT (${c.CURSOR_LIMIT})` });
     }
@@ -127,7 +138,15 @@ export interface LongLinkConfig {
   adminToken?: string;
   redisUrl?: string;
   nodeId: string;
+  /** Cluster: a node that has not beaten for this long is dead (its clients go `leave`). */
+  nodeLeaseMs: number;
+  /** Cluster: `node:cluster` workers to fork (CLUSTER_WORKERS); unset: this process is the node. */
+  clusterWorkers?: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** What a peer may make us keep (docs/HARDENING.md). */
+  limits: LimitsConfig;
+  /** Connect, login and frame rates (docs/HARDENING.md). */
+  admission: AdmissionConfig;
 }
 
 export class ConfigValidationError extends Error {
@@ -149,7 +168,8 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '?');
-      const got = env[key];
+      // A REDIS_URL may hold a password: never echo it.
+      const got = key === 'REDIS_URL' && env[key] !== undefined ? redactRedisUrl(env[key] as string) : env[key];
       return `${key}: ${issue.message}${got !== undefined ? ` (got '${got}')` : ''}`;
     });
     throw new ConfigValidationError(problems);
@@ -185,7 +205,10 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     adminToken: c.ADMIN_TOKEN,
     redisUrl: c.REDIS_URL,
     nodeId: c.NODE_ID ?? `${hostname()}-${process.pid}`,
+    nodeLeaseMs: c.NODE_LEASE_MS,
+    clusterWorkers: c.CLUSTER_WORKERS,
     logLevel: c.LOG_LEVEL,
+    ...hardeningConfig(c),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { PresenceStatus } from '../presence/presence.types';
 
-/** Hysteresis parameters (PROTOCOL.md §3); all from config. */
+/** Hysteresis parameters (docs/PROTOCOL.md §3); all from config. */
 export interface CounterParams {
   /** @default 3 */
   cursorStart: number;
@@ -46,7 +46,7 @@ export function initialLiveness(params: CounterParams, now: number): LivenessSta
 }
 
 /**
- * One window of PROTOCOL.md §3, as a pure function:
+ * One window of docs/PROTOCOL.md §3, as a pure function:
  * - a window with frames moves the cursor down by 1 (not below 0), a silent
  *   one up by 1; reaching `cursorLimit` counts a strike and resets the cursor
  *   to `cursorStart`; `leaveStrikes` strikes take `alive` to `leave`;

@@ -25,7 +25,7 @@ export interface SweepResult {
 }
 
 /**
- * Liveness detection (PROTOCOL.md §3). One sweep per HEARTBEAT_MS window
+ * Liveness detection (docs/PROTOCOL.md §3). One sweep per HEARTBEAT_MS window
  * walks every record of this node once (no timer per client), feeds the pure
  * counter the window's facts and hands any transition to PresenceService. It
  * detects; presence decides what a transition does. It also sends the

@@ -7,6 +7,7 @@ import { HeartbeatService } from '../heartbeat/heartbeat.service';
 import { PresenceService } from '../presence/presence.service';
 import { PRESENCE_STATUSES } from '../presence/presence.types';
 import { LongLinkServer, TransportStats } from '../transport/long-link.server';
+import { LIMIT_NAMES, LimitHits } from '../admission/limit-hits';
 
 /** Resolution of the event-loop delay sampler (ms). */
 const EVENT_LOOP_RESOLUTION_MS = 10;
@@ -27,12 +28,14 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly presence: PresenceService,
     private readonly commands: CommandService,
     private readonly heartbeat: HeartbeatService,
+    private readonly limitHits: LimitHits,
   ) {
     this.transportMetrics();
     this.presenceMetrics();
     this.commandMetrics();
     this.heartbeatMetrics();
     this.processMetrics();
+    this.limitMetrics();
   }
 
   onModuleInit(): void {
@@ -138,6 +141,20 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.counter('longlink_heartbeat_probes_total', 'Server-side HEART probes sent', () => hb.probesSent);
     this.gauge('longlink_heartbeat_sweep_duration_seconds', 'Duration of the last liveness sweep', () => hb.lastSweepMs / 1000);
     this.gauge('longlink_heartbeat_sweep_lag_seconds', 'How late the last liveness sweep ran', () => hb.lastLagMs / 1000);
+  }
+
+  private limitMetrics(): void {
+    const counts = this.limitHits.counts;
+    new Counter({
+      name: 'longlink_limit_hits_total',
+      help: 'Times a bound was hit, by bound (docs/HARDENING.md)',
+      labelNames: ['limit'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const limit of LIMIT_NAMES) this.inc({ limit }, counts[limit]);
+      },
+    });
   }
 
   private processMetrics(): void {

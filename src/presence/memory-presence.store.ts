@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { detachRecord } from './detach-record';
 import { decodeCursor, encodeCursor, matchesFilter, PresenceStore } from './presence.store';
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } from './presence.types';
 
@@ -10,15 +11,18 @@ export const MAX_PAGE_SIZE = 1000;
 export class MemoryPresenceStore implements PresenceStore {
   private readonly records = new Map<string, ClientRecord>();
 
-  async save(record: ClientRecord): Promise<void> {
+  async save(record: ClientRecord): Promise<boolean> {
+    const current = this.records.get(record.clientId);
+    if (current !== undefined && current.epoch > record.epoch) return false; // fenced: an older session's late write
     // Ownership passes to us (see PresenceStore.save): no copy on the way in,
     // one on the way out.
     this.records.set(record.clientId, record);
+    return true;
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
     const r = this.records.get(clientId);
-    return r && structuredClone(r);
+    return r && detachRecord(r);
   }
 
   async delete(clientId: string): Promise<void> {
@@ -35,7 +39,7 @@ export class MemoryPresenceStore implements PresenceStore {
     if (after !== undefined) {
       while (start < matching.length && matching[start].clientId <= after) start++;
     }
-    const items = matching.slice(start, start + limit).map((r) => structuredClone(r));
+    const items = matching.slice(start, start + limit).map(detachRecord);
     const more = start + limit < matching.length;
     return {
       items,

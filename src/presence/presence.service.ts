@@ -5,6 +5,7 @@ import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { initialLiveness, LivenessState } from '../heartbeat/heartbeat-counter';
 import type { Connection } from '../transport/connection';
 import { CloseEvent, CloseReason, LoginEvent, LongLinkServer } from '../transport/long-link.server';
+import { detachRecord } from './detach-record';
 import { PRESENCE_STORE, PresenceStore } from './presence.store';
 import type {
   ClientFilter,
@@ -17,7 +18,7 @@ import type {
 } from './presence.types';
 
 /** Durable part of a record; the rest is computed from the liveness counter and the connection. */
-type RecordBase = Omit<ClientRecord, 'status' | 'statusSince' | 'cursor' | 'strikes' | 'connected' | 'lastSeenAt' | 'lastHeartbeatAt' | 'reported' | 'transitions'>;
+type RecordBase = Omit<ClientRecord, 'status' | 'statusSince' | 'livenessCursor' | 'strikes' | 'connected' | 'lastSeenAt' | 'lastHeartbeatAt' | 'reported' | 'transitions'>;
 
 /** A client this node knows: its record, its liveness counter and its live connection. */
 export class PresenceEntry {
@@ -164,6 +165,8 @@ export class PresenceService implements OnModuleDestroy {
       closeReason: null,
       closedAt: null,
       nodeId: this.config.nodeId,
+      // A new session: its writes carry the next fence (see ClientRecord.epoch).
+      epoch: (entry?.base.epoch ?? 0) + 1,
     };
     if (!entry) {
       entry = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
@@ -245,7 +248,7 @@ export class PresenceService implements OnModuleDestroy {
 
   /** A detached ClientRecord of the entry, for callers outside (one deep copy). */
   private snapshot(entry: PresenceEntry): ClientRecord {
-    return structuredClone(this.storeRecord(entry));
+    return detachRecord(this.storeRecord(entry));
   }
 
   /**
@@ -271,9 +274,10 @@ export class PresenceService implements OnModuleDestroy {
       closeReason: b.closeReason,
       closedAt: b.closedAt,
       nodeId: b.nodeId,
+      epoch: b.epoch,
       status: l.status,
       statusSince: l.statusSince,
-      cursor: l.cursor,
+      livenessCursor: l.cursor,
       strikes: l.strikes,
       connected: entry.conn !== undefined && !entry.conn.closed,
       lastSeenAt: entry.lastSeenAt,
@@ -283,7 +287,7 @@ export class PresenceService implements OnModuleDestroy {
     };
   }
 
-  private persist(write: Promise<void>, clientId: string): void {
+  private persist(write: Promise<unknown>, clientId: string): void {
     write.catch((error: Error) => this.logger.error(`presence store write for '${clientId}' failed: ${error.message}`));
   }
 }

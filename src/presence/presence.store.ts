@@ -6,12 +6,23 @@ import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } fro
  * implementation over the network fits the same shape.
  *
  * The store holds a record as of its last transition, login or close; the
- * per-frame fields (lastSeenAt, cursor, reported, …) of a client connected to
- * this node are overlaid by PresenceService when it answers.
+ * per-frame fields (lastSeenAt, livenessCursor, reported, …) of a client
+ * connected to this node are overlaid by PresenceService when it answers.
+ *
+ * A store plugs in through `LongLinkModuleOptions.presenceStore` (or the
+ * `STORE` setting) and must pass `presenceStoreContract` in
+ * test/contract/presence-store.contract.ts.
  */
 export interface PresenceStore {
-  /** Takes ownership of `record`: the caller never mutates it afterwards, so a store may keep it as is. */
-  save(record: ClientRecord): Promise<void>;
+  /**
+   * Writes the record unless the stored one has a higher `epoch` (the session
+   * fence: a late write of an older session must not overwrite a newer
+   * session's record). Resolves true when written, false when fenced off.
+   * An equal epoch is the same session and is written.
+   * Takes ownership of `record`: the caller never mutates it afterwards, so a
+   * store may keep it as is.
+   */
+  save(record: ClientRecord): Promise<boolean>;
   get(clientId: string): Promise<ClientRecord | undefined>;
   delete(clientId: string): Promise<void>;
   /** Ordered by clientId; `cursor` is the opaque position after the last item returned. */

@@ -1,4 +1,4 @@
-/** PROTOCOL.md §3. */
+/** docs/PROTOCOL.md §3. */
 export type PresenceStatus = 'alive' | 'leave' | 'close';
 export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['alive', 'leave', 'close'];
 
@@ -31,7 +31,14 @@ export interface ClientRecord {
   lastHeartbeatAt: number | null;
   statusSince: number;
   strikes: number;
-  cursor: number;
+  /** The liveness counter's position (PROTOCOL.md §3); not a page token. */
+  livenessCursor: number;
+  /**
+   * The session fence: presence increments it at every login (session) of the
+   * client, and every write of that session carries it. A store never lets a
+   * record of a lower epoch overwrite one of a higher epoch.
+   */
+  epoch: number;
   closeReason: string | null;
   closedAt: number | null;
   nodeId: string;

@@ -1,4 +1,4 @@
-/** Error codes of PROTOCOL.md §2, sent as `{"type":"ERROR","code",...}`. */
+/** Error codes of docs/PROTOCOL.md §2, sent as `{"type":"ERROR","code",...}`. */
 export const ErrorCode = {
   BAD_JSON: 'BAD_JSON',
   BAD_MESSAGE: 'BAD_MESSAGE',

@@ -1,6 +1,6 @@
 import type { ProtocolErrorBody } from './error-codes';
 
-/** Message types of PROTOCOL.md §2. */
+/** Message types of docs/PROTOCOL.md §2. */
 export const MessageType = {
   LOGIN: 'LOGIN',
   HEART: 'HEART',

@@ -19,7 +19,7 @@ function fail(code: ErrorCode, message: string, id?: string): Validated {
 }
 
 /**
- * Checks a frame's object against PROTOCOL.md §2. `type` may be spelled
+ * Checks a frame's object against docs/PROTOCOL.md §2. `type` may be spelled
  * `code` (alias for existing clients); `useCode` tells the caller to mirror it.
  * The message object is returned as is (with `type` set) so that HEART's
  * extra fields survive without a copy.

@@ -19,7 +19,7 @@ export class PresenceEventDto {
 export class ClientRecordDto {
   @ApiProperty({ example: 'dev-1' })
   clientId!: string;
-  @ApiProperty({ enum: PRESENCE_STATUSES, description: 'PROTOCOL.md §3' })
+  @ApiProperty({ enum: PRESENCE_STATUSES, description: 'Presence status (docs/PROTOCOL.md §3)' })
   status!: PresenceStatus;
   @ApiProperty({ description: 'An open socket right now' })
   connected!: boolean;
@@ -41,10 +41,12 @@ export class ClientRecordDto {
   lastHeartbeatAt!: number | null;
   @ApiProperty({ description: 'epoch ms of the last status change' })
   statusSince!: number;
-  @ApiProperty({ description: 'Liveness strikes (PROTOCOL.md §3)' })
+  @ApiProperty({ description: 'Liveness strikes (docs/PROTOCOL.md §3)' })
   strikes!: number;
-  @ApiProperty({ description: 'Liveness cursor (PROTOCOL.md §3)' })
-  cursor!: number;
+  @ApiProperty({ description: 'Liveness cursor (docs/PROTOCOL.md §3); not a page token' })
+  livenessCursor!: number;
+  @ApiProperty({ description: 'Session fence: incremented at every login of the client; a write of an older session never overwrites a newer one' })
+  epoch!: number;
   @ApiProperty({ nullable: true, type: String, example: 'kicked' })
   closeReason!: string | null;
   @ApiProperty({ nullable: true, type: Number })

@@ -35,7 +35,7 @@ const MIN_LINE_BUFFER_BYTES = 256;
 const KEEP_LINE_BUFFER_BYTES = 4096;
 
 /**
- * Streaming decoder for one connection (PROTOCOL.md §1).
+ * Streaming decoder for one connection (docs/PROTOCOL.md §1).
  *
  * ```
  * length:  +--------+--------+--------+--------+------------------------+

@@ -1,5 +1,5 @@
 /**
- * How frames are delimited on one connection (PROTOCOL.md §1):
+ * How frames are delimited on one connection (docs/PROTOCOL.md §1):
  * - 'length': uint32 big-endian byte count, then that many bytes of UTF-8 JSON;
  * - 'line':   UTF-8 JSON terminated by '\n' ('\r\n' accepted).
  */

@@ -4,7 +4,7 @@ import { startTestGateway, TestGateway } from '../../support/gateway';
 import { RawClient } from '../../support/raw-client';
 import { api, first, loggedIn, TOKEN } from '../admin/admin-helpers';
 
-/** Commands over real HTTP and real sockets (PROTOCOL.md §4). */
+/** Commands over real HTTP and real sockets (docs/PROTOCOL.md §4). */
 describe('commands e2e', () => {
   let gw: TestGateway;
   let presence: PresenceService;

@@ -7,7 +7,7 @@ import { EventLog } from '../../support/presence-events';
 import { RawClient } from '../../support/raw-client';
 
 /**
- * Every transition of PROTOCOL.md §3 through the real transport, with windows
+ * Every transition of docs/PROTOCOL.md §3 through the real transport, with windows
  * driven by hand: the clock is fake and HEARTBEAT_MS is long enough that the
  * scheduled sweep never fires during a test, so only our sweep() calls count.
  */
@@ -108,7 +108,7 @@ describe('presence transitions (fake clock, real sockets)', () => {
     }
     expect(log.lines('steady-1')).toEqual(['steady-1: new -> alive (login)']);
     const record = await presence.get('steady-1');
-    expect(record).toMatchObject({ status: 'alive', cursor: 0, strikes: 0, reported: { status: 'ok', pid: 61 } });
+    expect(record).toMatchObject({ status: 'alive', livenessCursor: 0, strikes: 0, reported: { status: 'ok', pid: 61 } });
     expect(record?.lastHeartbeatAt).toBe(clock.now() - W);
   });
 

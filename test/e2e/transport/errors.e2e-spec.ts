@@ -1,7 +1,7 @@
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { ClientPool, heartRoundTrip, rawFrame, serverClose, serverSideOf } from './helpers';
 
-/** Bad input (PROTOCOL.md §1): answered, bounded, and never felt by other clients. */
+/** Bad input (docs/PROTOCOL.md §1): answered, bounded, and never felt by other clients. */
 describe('transport: bad frames', () => {
   const MAX_BAD_FRAMES = 3;
   let gw: TestGateway;

@@ -2,7 +2,7 @@ import type { Framing } from '../../../src/transport/codec';
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { ClientPool, heartRoundTrip, lengthFrame } from './helpers';
 
-/** PROTOCOL.md §1 and the basic §2 exchange, over real sockets, in both framings. */
+/** docs/PROTOCOL.md §1 and the basic §2 exchange, over real sockets, in both framings. */
 describe('transport: framing, LOGIN and HEART', () => {
   let gw: TestGateway;
   const pool = new ClientPool(() => gw.tcpPort);

@@ -3,7 +3,7 @@ import type { LoginEvent } from '../../../src/transport/long-link.server';
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { ClientPool, heartRoundTrip, serverClose, serverSideOf } from './helpers';
 
-/** LOGIN rules of PROTOCOL.md §2: deadline, order, AUTH_MODE, tokens, takeover. */
+/** LOGIN rules of docs/PROTOCOL.md §2: deadline, order, AUTH_MODE, tokens, takeover. */
 describe('transport: login', () => {
   let gw: TestGateway;
   const pool = new ClientPool(() => gw.tcpPort);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve(__dirname, '../../../src');
-/** ARCHITECTURE.md: client/ shares only protocol/ and transport/codec/ with the server. */
+/** The layering rule (README, client SDK section): client/ shares only protocol/ and transport/codec/ with the server. */
 const ALLOWED = ['client', 'protocol', 'transport/codec'];
 
 function importsOf(file: string): string[] {

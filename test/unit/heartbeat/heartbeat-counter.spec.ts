@@ -23,7 +23,7 @@ function run(script: string, start: LivenessState = initialLiveness(params, 0), 
   return { state, trace: trace.join(' '), transitions };
 }
 
-describe('heartbeat counter (PROTOCOL.md §3)', () => {
+describe('heartbeat counter (docs/PROTOCOL.md §3)', () => {
   it.each([
     // The seed scenario: cursor 3, limit 5, 3 strikes. Two silent windows per strike.
     ['silent client goes to leave after 6 windows', 'SSSSSS', 'a4/0 a3/1 a4/1 a3/2 a4/2 l3/3', ['6:leave(3 strikes)']],

@@ -1,0 +1,146 @@
+import { RedisScript } from '../redis-script';
+
+/*
+ * The presence scripts. A record is the HASH ll:c:{id} with
+ *   rec        the ClientRecord as JSON (as the owning node last wrote it)
+ *   epoch      the session fence
+ *   node       the node that holds (or last held) the socket
+ *   status     alive | leave | close      (may be newer than rec: the reaper)
+ *   connected  1 | 0                      (idem)
+ *   reap       JSON PresenceEvent the reaper added after rec was written
+ * Every write of a record goes through SAVE or REAP, which also keep
+ * ll:stats (counts by status, connected, per node), the status indexes
+ * ll:clients:{status}, the paging index ll:clients and the reaper's
+ * ll:node:{id}:clients (clientId -> epoch of the connected ones), so that
+ * stats never need a scan.
+ * ARGV[1] of every script is the key prefix ('ll:').
+ */
+
+/** Removes a record's contribution to the counters and indexes (cur = {epoch, node, status, connected}). */
+const UNCOUNT = `
+local function uncount(p, id, cur)
+  redis.call('HINCRBY', p .. 'stats', 's:' .. cur[3], -1)
+  redis.call('HINCRBY', p .. 'stats', 'n:' .. cur[2] .. ':total', -1)
+  redis.call('ZREM', p .. 'clients:' .. cur[3], id)
+  if cur[4] == '1' then
+    redis.call('HINCRBY', p .. 'stats', 'connected', -1)
+    redis.call('HINCRBY', p .. 'stats', 'n:' .. cur[2] .. ':connected', -1)
+  end
+  redis.call('HDEL', p .. 'node:' .. cur[2] .. ':clients', id)
+end
+local function count(p, id, epoch, node, status, conn)
+  redis.call('HINCRBY', p .. 'stats', 's:' .. status, 1)
+  redis.call('HINCRBY', p .. 'stats', 'n:' .. node .. ':total', 1)
+  redis.call('ZADD', p .. 'clients:' .. status, 0, id)
+  if conn == '1' then
+    redis.call('HINCRBY', p .. 'stats', 'connected', 1)
+    redis.call('HINCRBY', p .. 'stats', 'n:' .. node .. ':connected', 1)
+    redis.call('HSET', p .. 'node:' .. node .. ':clients', id, epoch)
+  end
+end
+`;
+
+/**
+ * SAVE: ARGV prefix, id, epoch, node, status, connected, json.
+ * Returns {written (1|0), previous node, previous epoch, previous connected}
+ * ('' where there was no record). Refused when the stored epoch is higher.
+ */
+export const SAVE = new RedisScript(
+  'presence-save',
+  `${UNCOUNT}
+local p, id, epoch = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local h = p .. 'c:' .. id
+local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
+if cur[1] then
+  if tonumber(cur[1]) > epoch then return {0, cur[2], cur[1], cur[4]} end
+  uncount(p, id, cur)
+else
+  redis.call('HINCRBY', p .. 'stats', 'total', 1)
+  redis.call('ZADD', p .. 'clients', 0, id)
+end
+count(p, id, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+redis.call('HSET', h, 'epoch', ARGV[3], 'node', ARGV[4], 'status', ARGV[5], 'connected', ARGV[6], 'rec', ARGV[7])
+redis.call('HDEL', h, 'reap')
+return {1, cur[2] or '', cur[1] or '', cur[4] or ''}
+`,
+);
+
+/** DELETE: ARGV prefix, id. */
+export const DELETE = new RedisScript(
+  'presence-delete',
+  `${UNCOUNT}
+local p, id = ARGV[1], ARGV[2]
+local h = p .. 'c:' .. id
+local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
+if not cur[1] then return 0 end
+uncount(p, id, cur)
+redis.call('HINCRBY', p .. 'stats', 'total', -1)
+redis.call('ZREM', p .. 'clients', id)
+redis.call('DEL', h)
+return 1
+`,
+);
+
+/**
+ * PAGE: ARGV prefix, index key, after (exclusive, '' = from the start), count.
+ * The next `count` clientIds of the index in clientId order, each followed by
+ * its rec, status, connected and reap fields (false when absent).
+ */
+export const PAGE = new RedisScript(
+  'presence-page',
+  `
+local p, index, after, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local from = '-'
+if after ~= '' then from = '(' .. after end
+local ids = redis.call('ZRANGE', index, from, '+', 'BYLEX', 'LIMIT', 0, n)
+local out = {}
+for _, id in ipairs(ids) do
+  local f = redis.call('HMGET', p .. 'c:' .. id, 'rec', 'status', 'connected', 'reap')
+  out[#out + 1] = id
+  out[#out + 1] = f[1]
+  out[#out + 1] = f[2]
+  out[#out + 1] = f[3]
+  out[#out + 1] = f[4]
+end
+return out
+`,
+);
+
+/**
+ * REAP: ARGV prefix, nodeId, reason, at (ms), max.
+ * Marks up to `max` clients of ll:node:{id}:clients `leave` and not
+ * connected, only where the record still names that node and the same epoch
+ * (a client already re-homed elsewhere, or logged in again, is untouched).
+ * Appends one presence event per client to ll:events. Returns how many it
+ * looked at (the caller repeats while that equals max) and the ids marked.
+ */
+export const REAP = new RedisScript(
+  'presence-reap',
+  `${UNCOUNT}
+local p, node, reason, at, max = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local set = p .. 'node:' .. node .. ':clients'
+local page = redis.call('HSCAN', set, 0, 'COUNT', max)
+local flat = page[2]
+local looked, marked = 0, {}
+for i = 1, #flat, 2 do
+  local id, epoch = flat[i], flat[i + 1]
+  looked = looked + 1
+  redis.call('HDEL', set, id)
+  local h = p .. 'c:' .. id
+  local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
+  if cur[1] == epoch and cur[2] == node and cur[4] == '1' then
+    uncount(p, id, cur)
+    local to = cur[3]
+    if to == 'alive' then to = 'leave' end
+    count(p, id, epoch, node, to, '0')
+    local event = cjson.encode({clientId = id, from = cur[3], to = to, reason = reason, at = tonumber(at), nodeId = node})
+    redis.call('HSET', h, 'status', to, 'connected', '0', 'reap', event)
+    if to ~= cur[3] then
+      redis.call('XADD', p .. 'events', 'MAXLEN', '~', 10000, '*', 'presence', event)
+    end
+    marked[#marked + 1] = id
+  end
+end
+return {looked, marked}
+`,
+);

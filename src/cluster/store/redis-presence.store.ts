@@ -1,0 +1,206 @@
+import { decodeCursor, encodeCursor, matchesFilter, PresenceStore } from '../../presence/presence.store';
+import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus } from '../../presence/presence.types';
+import { KEY_PREFIX, keys } from '../keys';
+import type { RedisClient } from '../redis-connection';
+import { DELETE, PAGE, SAVE } from './presence-scripts';
+
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+/** Records fetched per script call while scanning for a filtered page. */
+const SCAN_CHUNK = 500;
+
+/** A save that replaced a connected session of another node: that node must drop its socket (takeover). */
+export interface DisplacedSession {
+  clientId: string;
+  nodeId: string;
+  epoch: number;
+  /** The epoch that replaced it. */
+  by: number;
+}
+
+/**
+ * Client records in Redis (docs/CLUSTER.md, "Data model"). Every write is one
+ * script (fenced by epoch, counters kept in the same step); reads are one
+ * command for a record or stats and one script per chunk of a page.
+ *
+ * Paging is by clientId over a lexicographic ZSET; a status filter walks that
+ * status's index, and its total is a ZCARD. The other filters (connected, q,
+ * meta, clientIds) are applied here to the records read, so their pages and
+ * totals cost a walk of the index: fine for an admin page, documented as O(N).
+ */
+export class RedisPresenceStore implements PresenceStore {
+  /** Called when a save took a client over from a session connected to another node. */
+  onDisplaced: ((d: DisplacedSession) => void) | undefined;
+
+  constructor(private readonly redis: RedisClient) {}
+
+  async save(record: ClientRecord): Promise<boolean> {
+    const reply = await SAVE.run<[number, string, string, string]>(this.redis, [], [
+      KEY_PREFIX,
+      record.clientId,
+      record.epoch,
+      record.nodeId,
+      record.status,
+      record.connected ? '1' : '0',
+      JSON.stringify(record),
+    ]);
+    const [written, prevNode, prevEpoch, prevConnected] = reply;
+    if (written === 1 && prevConnected === '1' && prevNode !== record.nodeId && Number(prevEpoch) < record.epoch) {
+      this.onDisplaced?.({ clientId: record.clientId, nodeId: prevNode, epoch: Number(prevEpoch), by: record.epoch });
+    }
+    return written === 1;
+  }
+
+  async get(clientId: string): Promise<ClientRecord | undefined> {
+    const f = (await this.redis.sendCommand(['HMGET', keys.client(clientId), 'rec', 'status', 'connected', 'reap'])) as Array<string | null>;
+    return toRecord(f[0], f[1], f[2], f[3]);
+  }
+
+  async delete(clientId: string): Promise<void> {
+    await DELETE.run(this.redis, [], [KEY_PREFIX, clientId]);
+  }
+
+  async list(filter: ClientFilter, page: PageRequest): Promise<Page<ClientRecord>> {
+    const limit = Math.min(Math.max(page.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+    const after = decodeCursor(page.cursor) ?? '';
+    const onlyStatus = isOnlyStatus(filter);
+    const items: ClientRecord[] = [];
+    let total = 0;
+    let more = false;
+    if (filter.clientIds !== undefined) {
+      const wanted = [...new Set(filter.clientIds)].sort(compare);
+      for (const id of wanted) {
+        const r = await this.get(id);
+        if (!r || !matchesFilter(r, filter)) continue;
+        total++;
+        if (id <= after && after !== '') continue;
+        if (items.length < limit) items.push(r);
+        else more = true;
+      }
+    } else if (onlyStatus) {
+      // The total is a ZCARD: read just the page, plus one to know whether there is more.
+      const index = filter.status !== undefined ? keys.clientsByStatus(filter.status) : keys.clients;
+      let position = after;
+      while (!more) {
+        const chunk = await this.page(index, position, Math.min(limit + 1 - items.length, SCAN_CHUNK));
+        for (const r of chunk.records) {
+          if (items.length < limit) items.push(r);
+          else more = true;
+        }
+        if (chunk.last === undefined || chunk.ids === 0) break;
+        position = chunk.last;
+      }
+      total = Number(await this.redis.sendCommand(['ZCARD', index]));
+    } else {
+      // Filters on the record itself: one walk of the index counts the total and fills the page.
+      const index = filter.status !== undefined ? keys.clientsByStatus(filter.status) : keys.clients;
+      let position = '';
+      for (;;) {
+        const chunk = await this.page(index, position, SCAN_CHUNK);
+        for (const r of chunk.records) {
+          if (!matchesFilter(r, filter)) continue;
+          total++;
+          if (after !== '' && r.clientId <= after) continue;
+          if (items.length < limit) items.push(r);
+          else more = true;
+        }
+        if (chunk.last === undefined || chunk.ids < SCAN_CHUNK) break;
+        position = chunk.last;
+      }
+    }
+    return { items, total, ...(more ? { nextCursor: encodeCursor(items[items.length - 1].clientId) } : {}) };
+  }
+
+  async ids(filter: ClientFilter): Promise<string[]> {
+    if (isOnlyStatus(filter)) {
+      const index = filter.status !== undefined ? keys.clientsByStatus(filter.status) : keys.clients;
+      return (await this.redis.sendCommand(['ZRANGE', index, '-', '+', 'BYLEX'])) as string[];
+    }
+    if (filter.clientIds !== undefined) {
+      const out: string[] = [];
+      for (const id of new Set(filter.clientIds)) {
+        const r = await this.get(id);
+        if (r && matchesFilter(r, filter)) out.push(id);
+      }
+      return out;
+    }
+    const index = filter.status !== undefined ? keys.clientsByStatus(filter.status) : keys.clients;
+    const out: string[] = [];
+    let position = '';
+    for (;;) {
+      const chunk = await this.page(index, position, SCAN_CHUNK);
+      for (const r of chunk.records) if (matchesFilter(r, filter)) out.push(r.clientId);
+      if (chunk.last === undefined || chunk.ids < SCAN_CHUNK) return out;
+      position = chunk.last;
+    }
+  }
+
+  async stats(): Promise<PresenceStats> {
+    const flat = (await this.redis.sendCommand(['HGETALL', keys.stats])) as string[] | Record<string, string>;
+    return statsFrom(Array.isArray(flat) ? pairs(flat) : Object.entries(flat));
+  }
+
+  private async page(index: string, after: string, count: number): Promise<{ records: ClientRecord[]; ids: number; last?: string }> {
+    if (count <= 0) return { records: [], ids: 0, last: after };
+    const flat = await PAGE.run<Array<string | null>>(this.redis, [], [KEY_PREFIX, index, after, count]);
+    const records: ClientRecord[] = [];
+    let last: string | undefined;
+    for (let i = 0; i < flat.length; i += 5) {
+      last = flat[i] as string;
+      const r = toRecord(flat[i + 1], flat[i + 2], flat[i + 3], flat[i + 4]);
+      if (r) records.push(r);
+    }
+    return { records, ids: flat.length / 5, last };
+  }
+}
+
+function isOnlyStatus(f: ClientFilter): boolean {
+  return f.connected === undefined && f.clientIds === undefined && f.meta === undefined && (f.q === undefined || f.q === '');
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The record as the owning node wrote it, with what the reaper changed since laid over it. */
+export function toRecord(rec: string | null | undefined, status: string | null | undefined, connected: string | null | undefined, reap: string | null | undefined): ClientRecord | undefined {
+  if (!rec) return undefined;
+  const r = JSON.parse(rec) as ClientRecord;
+  if (status) r.status = status as PresenceStatus;
+  if (connected) r.connected = connected === '1';
+  if (reap) {
+    const event = JSON.parse(reap) as PresenceEvent;
+    r.statusSince = event.at;
+    r.transitions.push(event);
+  }
+  return r;
+}
+
+function pairs(flat: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
+
+function statsFrom(entries: Array<[string, string]>): PresenceStats {
+  const stats: PresenceStats = { total: 0, byStatus: { alive: 0, leave: 0, close: 0 }, connected: 0, nodes: {} };
+  for (const [field, value] of entries) {
+    const n = Number(value);
+    if (field === 'total') stats.total = n;
+    else if (field === 'connected') stats.connected = n;
+    else if (field.startsWith('s:')) {
+      const status = field.slice(2) as PresenceStatus;
+      if (status in stats.byStatus) stats.byStatus[status] = n;
+    } else if (field.startsWith('n:')) {
+      const i = field.lastIndexOf(':');
+      const node = field.slice(2, i);
+      const kind = field.slice(i + 1);
+      const entry = (stats.nodes[node] ??= { connected: 0, total: 0 });
+      if (kind === 'total') entry.total = n;
+      else if (kind === 'connected') entry.connected = n;
+    }
+  }
+  // A node whose last record moved away keeps zero counters; it holds nothing.
+  for (const [node, entry] of Object.entries(stats.nodes)) if (entry.total === 0 && entry.connected === 0) delete stats.nodes[node];
+  return stats;
+}

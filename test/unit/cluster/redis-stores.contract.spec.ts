@@ -1,0 +1,16 @@
+import { commandStoreContract } from '../../contract/command-store.contract';
+import { presenceStoreContract } from '../../contract/presence-store.contract';
+import { redisCommandHandle, redisPresenceHandle } from '../../support/redis-store-handles';
+import { TestRedisServer } from '../../support/redis-server';
+
+// One private redis-server for the file; every contract test gets it flushed.
+let server: TestRedisServer;
+beforeAll(async () => {
+  server = await TestRedisServer.start();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+presenceStoreContract('redis', () => redisPresenceHandle(server));
+commandStoreContract('redis', () => redisCommandHandle(server));
