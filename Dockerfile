@@ -14,7 +14,7 @@ RUN apt-get update \
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.dashboard.json ./
 COPY scripts ./scripts
 COPY src ./src
 # The build, then the dev tools out (jest, typescript, …). Nest stays: it is a

@@ -1,5 +1,5 @@
-// `npm run build` (also `prepack`): a clean CommonJS build in dist/, then the
-// ESM entry points in dist/esm/.
+// `npm run build` (also `prepack`): a clean CommonJS build in dist/, the
+// dashboard page in dist/dashboard/, then the ESM entry points in dist/esm/.
 //
 // The ESM entries are thin wrappers that re-export the CommonJS build, so an
 // app that mixes `import` and `require` gets ONE copy of every class (no dual
@@ -22,6 +22,7 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
   cwd: root,
   stdio: 'inherit',
 });
+execFileSync(process.execPath, [join(root, 'scripts', 'build-dashboard.js')], { cwd: root, stdio: 'inherit' });
 
 const entries = [
   { name: 'index', cjs: '../index.js' },

@@ -19,6 +19,7 @@ import { ClientsController } from './admin/clients.controller';
 import { CommandsController } from './admin/commands.controller';
 import { EventsController } from './admin/events.controller';
 import { MetricsController } from './admin/metrics.controller';
+import { DashboardController } from './admin/dashboard.controller';
 
 export interface LongLinkModuleOptions {
   /** Validated configuration; default: parsed from process.env. */
@@ -104,7 +105,7 @@ export class LongLinkModule {
       module: LongLinkModule,
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
-      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
+      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController, DashboardController] : [],
       exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits],
     };
   }

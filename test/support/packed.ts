@@ -7,7 +7,7 @@ export const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);
 
 /** What `npm pack` needs of a clean clone: sources, build config, the files it ships. */
-const PACK_INPUTS = ['src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', '.env.example', 'LICENSE'];
+const PACK_INPUTS = ['src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.dashboard.json', 'README.md', '.env.example', 'LICENSE'];
 
 /**
  * `npm pack` of a copy of the project that has no dist/ (as a fresh clone),

@@ -95,6 +95,8 @@ describe('the packed package in examples/host-app', () => {
         'dist/client/index.d.ts',
         'dist/esm/client.mjs',
         'dist/esm/client.d.mts',
+        'dist/dashboard/index.html',
+        'dist/dashboard/app.js',
       ]),
     );
     const strays = files.filter((f) => !/^dist\//.test(f) && !['package.json', 'README.md', '.env.example', 'LICENSE'].includes(f));
