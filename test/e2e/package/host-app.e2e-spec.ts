@@ -69,7 +69,7 @@ describe('the packed package in examples/host-app', () => {
     const [, http, tcp] = await waitForLine(app, () => appOutput, /host-app ready http=(\d+) tcp=(\d+)/);
     httpUrl = `http://127.0.0.1:${http}`;
     tcpPort = Number(tcp);
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await client?.close();
@@ -105,13 +105,16 @@ describe('the packed package in examples/host-app', () => {
     expect(files.filter((f) => /(^|\/)(test|bench|\.ci|examples|src)\//.test(f))).toEqual([]);
   });
 
-  it('declares Nest, rxjs and reflect-metadata as peers, so the app keeps one @nestjs/core', () => {
+  it('builds at prepack, and declares Nest, rxjs and reflect-metadata as peers (the app keeps one @nestjs/core)', () => {
     const manifest = createRequire(join(host, 'package.json'))('longlink/package.json') as {
       private?: boolean;
+      scripts: Record<string, string>;
       dependencies: Record<string, string>;
       peerDependencies: Record<string, string>;
     };
     expect(manifest.private).toBeUndefined();
+    // What packProject ran is what `npm pack` runs in a fresh clone.
+    expect(manifest.scripts).toMatchObject({ prepack: 'npm run build', build: 'node scripts/build.mjs' });
     expect(Object.keys(manifest.dependencies).filter((d) => d.startsWith('@nestjs/') || d === 'rxjs' || d === 'reflect-metadata')).toEqual([]);
     expect(Object.keys(manifest.peerDependencies)).toEqual(expect.arrayContaining(['@nestjs/common', '@nestjs/core', '@nestjs/microservices', 'rxjs', 'reflect-metadata']));
   });
