@@ -11,6 +11,7 @@ import { COMMAND_STORE } from './commands/command.store';
 import { CommandService } from './commands/command.service';
 import { MemoryCommandStore } from './commands/memory-command.store';
 import { MetricsService } from './metrics/metrics.service';
+import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { LimitHits } from './admission/limit-hits';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
@@ -99,6 +100,7 @@ export class LongLinkModule {
       CommandService,
       MetricsService,
       LimitHits,
+      GatewayLifecycle,
       ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
     return {
@@ -106,7 +108,7 @@ export class LongLinkModule {
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
       controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController, DashboardController] : [],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits],
+      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits, GatewayLifecycle],
     };
   }
 }
