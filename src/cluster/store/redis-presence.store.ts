@@ -32,7 +32,11 @@ export class RedisPresenceStore implements PresenceStore {
   /** Called when a save took a client over from a session connected to another node. */
   onDisplaced: ((d: DisplacedSession) => void) | undefined;
 
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    /** This process's boot id, kept with each connected client in the reaper's set (see REAP). */
+    private readonly bootId = '',
+  ) {}
 
   async save(record: ClientRecord): Promise<boolean> {
     const reply = await SAVE.run<[number, string, string, string]>(this.redis, [], [
@@ -43,6 +47,7 @@ export class RedisPresenceStore implements PresenceStore {
       record.status,
       record.connected ? '1' : '0',
       JSON.stringify(record),
+      this.bootId,
     ]);
     const [written, prevNode, prevEpoch, prevConnected] = reply;
     if (written === 1 && prevConnected === '1' && prevNode !== record.nodeId && Number(prevEpoch) < record.epoch) {
