@@ -12,10 +12,12 @@ import type { RedisPresenceStore } from './store/redis-presence.store';
 
 /** What the cluster needs from this node's own parts (the Nest glue in cluster.module.ts provides it). */
 export interface ClusterHost {
-  /** Kick the client's session on this node; false when none is here. */
+  /** Admin kick of a client whose session is on this node (status close, KICK, close); false when none is here. */
   localKick(clientId: string, reason: string): Promise<boolean>;
   /** Epoch of the client's session on this node, when one is connected here. */
   localEpoch(clientId: string): number | undefined;
+  /** Another node took the client over: drop its session here (`KICK replaced`) without a transition of its own. */
+  localReplace(clientId: string): void;
   /** Write the client's queued commands to its socket here (a remote post queued them). */
   deliverPending(clientId: string): void;
   /** A command posted here became final on another node: wake its waiters. */
@@ -55,6 +57,9 @@ export class ClusterNode {
     this.inbox = new NodeInbox(redis, inboxReader, identity.nodeId, (m) => this.receive(m));
     presenceStore.onDisplaced = (d) => {
       this.inbox.send(d.nodeId, { t: 'takeover', clientId: d.clientId, epoch: d.epoch, by: identity.nodeId });
+    };
+    presenceStore.onFenced = (clientId, epoch) => {
+      if (this.host?.localEpoch(clientId) === epoch) this.host.localReplace(clientId);
     };
     commandStore.onRemoteOwners = (byNode) => {
       for (const [nodeId, clientIds] of byNode) this.inbox.send(nodeId, { t: 'cmds', clientIds });
@@ -96,16 +101,10 @@ export class ClusterNode {
   }
 
   /**
-   * Kicks a client wherever its session is: here, or through the owning
-   * node's inbox (waiting for its answer). False when no node holds it.
+   * Routes kicks to the nodes holding these clients' sessions (one message
+   * per node), each doing its admin kick there, and waits for their answers:
+   * the ids a node had a session for.
    */
-  async kick(clientId: string, reason: string): Promise<boolean> {
-    if (await this.requireHost().localKick(clientId, reason)) return true;
-    const found = await this.kickRemote([clientId], reason);
-    return found.includes(clientId);
-  }
-
-  /** Routes kicks of many clients: one message per owning node. The ids a node had a session for. */
   async kickRemote(clientIds: string[], reason: string): Promise<string[]> {
     const byNode = await this.owners(clientIds);
     const answers = await Promise.all(
@@ -145,6 +144,9 @@ export class ClusterNode {
   /** Writes every live client of this node back to Redis (after an outage: Redis may have come back empty). */
   async writeBack(): Promise<number> {
     if (!this.host) return 0;
+    this.lease.reconnected();
+    // Redis may have been down since start-up: what a previous life left is cleared first (never this boot's).
+    await this.lease.clearPreviousLife().catch(() => undefined);
     const records = this.host.liveRecords();
     const results = await Promise.allSettled(records.map((r) => this.presenceStore.save(r)));
     const failed = results.filter((r) => r.status === 'rejected').length;
@@ -168,7 +170,7 @@ export class ClusterNode {
       case 'takeover': {
         // Only the session the login replaced (or an older one): a newer session here wins.
         const epoch = host.localEpoch(m.clientId);
-        if (epoch !== undefined && epoch <= m.epoch) void host.localKick(m.clientId, 'replaced');
+        if (epoch !== undefined && epoch <= m.epoch) host.localReplace(m.clientId);
         return;
       }
       case 'final':

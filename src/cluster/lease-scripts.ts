@@ -1,7 +1,8 @@
 import { RedisScript } from './redis-script';
 
 /**
- * BEAT: ARGV prefix, nodeId, bootId, leaseMs. Renews this node's lease in
+ * BEAT: ARGV prefix, nodeId, bootId, leaseMs, register (1: also record the
+ * boot in ll:node:{id}, on the first beat after a (re)connect). Renews this node's lease in
  * ll:nodes (scored by Redis's own clock, so node clocks may drift) and
  * returns {now, up to 10 nodes whose lease has run out}. One command per
  * node per lease/3: the whole of the cluster's idle cost.
@@ -9,11 +10,11 @@ import { RedisScript } from './redis-script';
 export const BEAT = new RedisScript(
   'node-beat',
   `
-local p, node, boot, lease = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local p, node, boot, lease, register = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', p .. 'nodes', now, node)
-redis.call('HSET', p .. 'node:' .. node, 'boot', boot, 'beat', now, 'lease', lease)
+if register == '1' then redis.call('HSET', p .. 'node:' .. node, 'boot', boot, 'since', now, 'lease', lease) end
 local dead = redis.call('ZRANGE', p .. 'nodes', '-inf', '(' .. (now - lease), 'BYSCORE', 'LIMIT', 0, 10)
 return {now, dead}
 `,
@@ -37,7 +38,7 @@ return 1
 `,
 );
 
-/** RELEASE: ARGV prefix, dead nodeId. The dead node is reaped: gone from ll:nodes, its lock and hash removed. */
+/** FORGET: ARGV prefix, dead nodeId. The dead node is reaped: gone from ll:nodes, its lock and hash removed. */
 export const FORGET = new RedisScript(
   'node-forget',
   `

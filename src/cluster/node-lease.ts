@@ -19,6 +19,8 @@ export class NodeLease {
   private readonly logger = new Logger('NodeLease');
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
+  /** The next beat also records this boot in ll:node:{id} (after start and every reconnect). */
+  private register = true;
   /** Reaps finished (for tests and logs). */
   onReaped: ((nodeId: string, clientIds: string[]) => void) | undefined;
 
@@ -48,6 +50,11 @@ export class NodeLease {
     return this.reap(this.identity.nodeId, `node ${this.identity.nodeId} restarted`, this.identity.bootId);
   }
 
+  /** After Redis was unreachable: the next beat registers again (Redis may have come back empty). */
+  reconnected(): void {
+    this.register = true;
+  }
+
   /** One beat (and a sweep for dead peers); never throws (Redis may be down). */
   beat(): Promise<void> {
     this.beating ??= this.beatOnce().finally(() => (this.beating = undefined));
@@ -57,7 +64,8 @@ export class NodeLease {
   private async beatOnce(): Promise<void> {
     if (!this.redis.isReady) return;
     try {
-      const [, dead] = await BEAT.run<[number, string[]]>(this.redis, [], [KEY_PREFIX, this.identity.nodeId, this.identity.bootId, this.leaseMs]);
+      const [, dead] = await BEAT.run<[number, string[]]>(this.redis, [], [KEY_PREFIX, this.identity.nodeId, this.identity.bootId, this.leaseMs, this.register ? 1 : 0]);
+      this.register = false;
       for (const nodeId of dead) {
         if (nodeId === this.identity.nodeId) continue;
         const claimed = await CLAIM.run<number>(this.redis, [], [KEY_PREFIX, nodeId, this.identity.nodeId, Math.max(1000, this.leaseMs), this.leaseMs]);

@@ -50,7 +50,7 @@ export class GatewayProcess {
     return `http://127.0.0.1:${this.httpPort}`;
   }
 
-  /** Starts a node and resolves once its admin API answers /health/ready. */
+  /** Starts a node and resolves once its admin API answers /health. */
   static async start(env: Record<string, string | number>, ports?: { tcp: number; http: number }): Promise<GatewayProcess> {
     const tcp = ports?.tcp ?? (await freePort());
     const http = ports?.http ?? (await freePort());
@@ -68,16 +68,16 @@ export class GatewayProcess {
     const child = spawn(process.execPath, [mainJs], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
     const node = new GatewayProcess(child, full.NODE_ID ?? '?', tcp, http);
     if (process.env.TEST_LOGS) child.stdout?.pipe(process.stdout);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`node ${node.nodeId} exited with ${child.exitCode}:\n${node.output}`);
       try {
-        const res = await fetch(`${node.httpUrl}/health/ready`);
+        const res = await fetch(`${node.httpUrl}/health`);
         if (res.status === 200) return node;
       } catch {
         // not up yet
       }
-      if (Date.now() > deadline) throw new Error(`node ${node.nodeId} not ready within 20 s:\n${node.output}`);
+      if (Date.now() > deadline) throw new Error(`node ${node.nodeId} not ready within 60 s:\n${node.output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

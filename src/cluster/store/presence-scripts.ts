@@ -65,6 +65,28 @@ return {1, cur[2] or '', cur[1] or '', cur[4] or ''}
 `,
 );
 
+/**
+ * NEXT_EPOCH: ARGV prefix, id, at least. The epoch of a new session of the
+ * client, unique across nodes: above every epoch handed out before (the
+ * counter ll:c:{id}:e), above the stored record's, and above `at least`
+ * (the node's own entry). Two logins racing on two nodes get two epochs,
+ * and the later one the higher.
+ */
+export const NEXT_EPOCH = new RedisScript(
+  'presence-next-epoch',
+  `
+local p, id, least = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local n = redis.call('INCR', p .. 'c:' .. id .. ':e')
+local stored = tonumber(redis.call('HGET', p .. 'c:' .. id, 'epoch') or '0')
+local floor = math.max(stored, least)
+if n <= floor then
+  n = floor + 1
+  redis.call('SET', p .. 'c:' .. id .. ':e', n)
+end
+return n
+`,
+);
+
 /** DELETE: ARGV prefix, id. */
 export const DELETE = new RedisScript(
   'presence-delete',
@@ -76,7 +98,7 @@ if not cur[1] then return 0 end
 uncount(p, id, cur)
 redis.call('HINCRBY', p .. 'stats', 'total', -1)
 redis.call('ZREM', p .. 'clients', id)
-redis.call('DEL', h)
+redis.call('DEL', h, h .. ':e')
 return 1
 `,
 );
