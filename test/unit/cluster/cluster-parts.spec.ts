@@ -130,3 +130,33 @@ describe('ClusterEvents', () => {
     ]);
   });
 });
+
+describe('RedisPresenceStore across nodes', () => {
+  it('nextEpoch: unique and increasing for racing logins, above the stored record and above what the node had', async () => {
+    const store = new RedisPresenceStore(await client());
+    const racing = await Promise.all([store.nextEpoch('e', 0), store.nextEpoch('e', 0), store.nextEpoch('e', 0)]);
+    expect(new Set(racing).size).toBe(3);
+    expect([...racing].sort()).toEqual([1, 2, 3]);
+    await store.save(presenceRecord('e', { epoch: 10 })); // e.g. written back after Redis came back empty
+    expect(await store.nextEpoch('e', 0)).toBe(11);
+    expect(await store.nextEpoch('e', 20)).toBe(21);
+    await store.delete('e');
+    expect(await store.nextEpoch('e', 0)).toBe(1);
+  });
+
+  it('reports the session a save displaced on another node, and a connected save that was fenced off', async () => {
+    const store = new RedisPresenceStore(await client());
+    const displaced: unknown[] = [];
+    const fenced: unknown[] = [];
+    store.onDisplaced = (d) => displaced.push(d);
+    store.onFenced = (id, epoch) => fenced.push([id, epoch]);
+    await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1 }));
+    await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1, status: 'leave' })); // same node: nothing
+    await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1 }));
+    await store.save(presenceRecord('t', { nodeId: 'B', epoch: 2 }));
+    expect(displaced).toEqual([{ clientId: 't', nodeId: 'A', epoch: 1, by: 2 }]);
+    expect(await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1, connected: true }))).toBe(false);
+    expect(await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1, connected: false, status: 'leave' }))).toBe(false);
+    expect(fenced).toEqual([['t', 1]]);
+  });
+});
