@@ -10,14 +10,20 @@ export type ClusterEvent = { kind: 'presence'; event: PresenceEvent } | { kind: 
 
 const EVENTS_MAXLEN = 10000;
 const BLOCK_MS = 2000;
+/**
+ * A watching node reads at most this often while events flow: the feed is
+ * read by every node (GET /events replays need it stamped whether anyone
+ * listens or not), so without a pause each node would read once per event
+ * batch of every other node. Costs SSE at most this much delay.
+ */
+const READ_EVERY_MS = 200;
 
 /**
  * The cluster-wide event feed behind `GET /events`: every node appends its
  * presence and command events to the STREAM ll:events (one XADD per node per
- * event-loop turn, however many events), and a node with at least one SSE
- * listener reads it with a blocking XREAD on a connection of its own. A node
- * without listeners reads nothing, so the feed costs the cluster one write
- * per turn with events, plus one read per turn per watching node.
+ * event-loop turn, however many events), and every node reads it with a
+ * blocking XREAD on a connection of its own, at most every READ_EVERY_MS
+ * while events flow (one blocked read per 2 s when none do).
  * Presence events the reaper makes for a dead node's clients are written by
  * the reap script itself.
  */
@@ -50,11 +56,14 @@ export class ClusterEvents {
               const last = (await reader.sendCommand(['XREVRANGE', keys.events, '+', '-', 'COUNT', '1'])) as Array<[string, string[]]>;
               lastId = last.length > 0 ? last[0][0] : '0-0';
             }
+            const readAt = Date.now();
             const reply = await reader.sendCommand(['XREAD', 'COUNT', '1000', 'BLOCK', String(BLOCK_MS), 'STREAMS', keys.events, lastId]);
-            for (const [id, fields] of streamEntries(reply)) {
+            const entries = streamEntries(reply);
+            for (const [id, fields] of entries) {
               lastId = id;
               for (const e of decodeEntry(fields)) subscriber.next(e);
             }
+            if (entries.length > 0) await sleep(Math.max(0, READ_EVERY_MS - (Date.now() - readAt)));
           } catch {
             if (running) await sleep(50);
           }
