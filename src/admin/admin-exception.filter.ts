@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import { CommandError, CommandErrorKind } from '../commands/command.errors';
+import { StoreUnavailableError } from '../store/store.errors';
 
 const STATUS_OF: Record<CommandErrorKind, number> = {
   client_not_found: HttpStatus.NOT_FOUND,
@@ -22,7 +23,7 @@ export interface AdminErrorBody {
 /**
  * Every error of the admin controllers as `{statusCode, error, message}`,
  * with `message` one string: HttpExceptions as they are, CommandErrors by
- * kind, anything else a logged 500 that does not leak its text.
+ * kind, store faults (a full disk) 503, anything else a logged 500 that does not leak its text.
  */
 @Catch()
 export class AdminExceptionFilter implements ExceptionFilter {
@@ -44,6 +45,11 @@ export class AdminExceptionFilter implements ExceptionFilter {
     if (exception instanceof CommandError) {
       const statusCode = STATUS_OF[exception.kind];
       return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: exception.message };
+    }
+    if (exception instanceof StoreUnavailableError) {
+      // The request was fine; the store under it failed (a full disk): retry later. Logged, since an operator must act.
+      this.logger.error(`store unavailable: ${exception.message}${exception.code ? ` (${exception.code})` : ''}`);
+      return { statusCode: 503, error: STATUS_CODES[503] as string, message: exception.message };
     }
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();

@@ -1,5 +1,5 @@
 import { ErrorReply } from 'redis';
-import { StoreUnavailableError } from '../../common/store-unavailable';
+import { StoreUnavailableError } from '../../store/store.errors';
 
 /**
  * Wraps a Redis-backed store so that a connection failure (Redis down, the
@@ -36,7 +36,7 @@ export function toUnavailable(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof ErrorReply) return error;
   const code = (error as NodeJS.ErrnoException).code;
   if (CONNECTION_ERRORS.has(error.constructor.name) || CONNECTION_ERRORS.has(error.name) || (code !== undefined && /^E(CONN|PIPE|HOSTUNREACH|NOTFOUND|TIMEDOUT)/.test(code))) {
-    return new StoreUnavailableError(error.message);
+    return new StoreUnavailableError(`the cluster store (Redis) is unreachable, try again shortly: ${error.message}`, 'REDIS_UNREACHABLE');
   }
   return error;
 }

@@ -7,6 +7,7 @@ import { flattenValidationErrors } from '../../../src/admin/admin-validation.pip
 import { BroadcastDto } from '../../../src/admin/dto';
 import { ClientClosedError, CommandNotFoundError, QueueFullError } from '../../../src/commands/command.errors';
 import { configFrom } from '../../../src/config';
+import { StoreFullError } from '../../../src/store/store.errors';
 
 /** A response double that records what the filter sent. */
 function fakeHost() {
@@ -38,6 +39,7 @@ describe('AdminExceptionFilter', () => {
     [new CommandNotFoundError('x'), 404, 'Not Found'],
     [new NotFoundException('no such'), 404, 'Not Found'],
     [new BadRequestException(['a must be x', 'b must be y']), 400, 'Bad Request'],
+    [new StoreFullError('the database is full', 'SQLITE_FULL'), 503, 'Service Unavailable'],
   ])('maps %p to %d', (error, status, text) => {
     const { host, sent } = fakeHost();
     filter.catch(error, host);
