@@ -46,7 +46,7 @@ async function postAndWait(node: Target, clientId: string): Promise<number> {
     body: JSON.stringify({ name: 'bench', waitMs: 5000 }),
   });
   const body = (await res.json()) as { status?: string };
-  if (res.status !== 201 || body.status !== 'acked') throw new Error(`POST: HTTP ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || body.status !== 'acked') throw new Error(`POST: HTTP ${res.status} ${JSON.stringify(body)}`);
   return (nowNs() - t0) / 1e6;
 }
 
