@@ -16,7 +16,7 @@ const RESTART_PAUSE_MS = 1000;
  * restarts a worker that dies; SIGTERM/SIGINT are passed on to the workers
  * (each drains as a single gateway does) and the primary exits after them.
  */
-export function runPrimary(workers: number, env: NodeJS.ProcessEnv = process.env): void {
+export function runPrimary(workers: number, env: NodeJS.ProcessEnv): void {
   const logger = new Logger('cluster');
   const base = env.NODE_ID && env.NODE_ID.trim() !== '' ? env.NODE_ID.trim() : hostname();
   let stopping = false;

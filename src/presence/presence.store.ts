@@ -9,6 +9,10 @@ import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } fro
  * per-frame fields (lastSeenAt, livenessCursor, reported, …) of a client
  * connected to this node are overlaid by PresenceService when it answers.
  *
+ * Calls for one client are applied in the order they are made (presence
+ * issues them without waiting for the previous one; a remote store keeps
+ * them on one ordered channel, e.g. one connection or pipeline).
+ *
  * A store plugs in through `LongLinkModuleOptions.presenceStore` (or the
  * `STORE` setting) and must pass `presenceStoreContract` in
  * test/contract/presence-store.contract.ts.
@@ -23,6 +27,13 @@ export interface PresenceStore {
    * store may keep it as is.
    */
   save(record: ClientRecord): Promise<boolean>;
+  /**
+   * Optional, for a store several nodes share (Redis): the epoch of a new
+   * session of the client, handed out atomically (unique across nodes,
+   * above every earlier one and above `atLeast`). Without it, presence
+   * counts on from its own entry or the stored record.
+   */
+  nextEpoch?(clientId: string, atLeast: number): Promise<number>;
   get(clientId: string): Promise<ClientRecord | undefined>;
   delete(clientId: string): Promise<void>;
   /** Ordered by clientId; `cursor` is the opaque position after the last item returned. */
