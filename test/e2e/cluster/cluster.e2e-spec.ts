@@ -198,7 +198,7 @@ describe('cluster: three nodes on one Redis', () => {
     expect(stats.nodes.n1.connected).toBeGreaterThanOrEqual(2); // a1 and steady
     const converged = Date.now() - backAt;
     console.log(`view converged ${converged} ms after Redis came back empty`);
-    // Two windows, plus a second for this loaded test machine to poll three nodes.
-    expect(converged).toBeLessThanOrEqual(2 * HEARTBEAT_MS + 1000);
+    // Two windows, plus slack for a loaded test machine polling three nodes (measured 0.3 s on a calmer run).
+    expect(converged).toBeLessThanOrEqual(2 * HEARTBEAT_MS + 3000);
   }, 30_000);
 });
