@@ -41,6 +41,8 @@ export interface GatewayTargetOptions {
   heartbeatMs?: number;
   /** Write a CPU profile (node --cpu-prof) into this directory. */
   cpuProfDir?: string;
+  /** More environment (the cluster scenario: REDIS_URL, NODE_ID). */
+  env?: Record<string, string>;
 }
 
 /** A port that was free a moment ago (listen on 0, read, close). */
@@ -181,6 +183,7 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
       ADMIN_TOKEN,
       MAX_CONNECTIONS: String(options.maxConnections),
       HEARTBEAT_MS: String(options.heartbeatMs ?? 10000),
+      ...options.env,
     },
   });
   return new ProcessTarget('gateway', child, tcpPort, httpPort, options.cpuProfDir ? 'SIGUSR2' : 'SIGTERM').ready();

@@ -4,6 +4,8 @@ import { MemoryCommandStore } from './commands/memory-command.store';
 import { LONGLINK_CONFIG, LongLinkConfig, StoreKind } from './config';
 import { MemoryPresenceStore } from './presence/memory-presence.store';
 import { PRESENCE_STORE, PresenceStore } from './presence/presence.store';
+import { CLUSTER_RUNTIME } from './cluster/cluster-mode';
+import type { ClusterRuntime } from './cluster/cluster-runtime';
 
 /**
  * How an app (or a store of this project) plugs in a store: a class (Nest
@@ -35,6 +37,8 @@ const BUILT_IN: Record<StoreKind, { presence?: () => PresenceStore; commands?: (
 
 /** Checked at start-up, before anything listens: a STORE without an implementation stops it, naming the key. */
 export function assertStoreAvailable(config: LongLinkConfig, options: { presenceStore?: unknown; commandStore?: unknown }): void {
+  // The Redis stores come with the cluster runtime (cluster/cluster-mode.ts), on its connection.
+  if (config.store === 'redis' && config.redisUrl !== undefined) return;
   const builtIn = BUILT_IN[config.store];
   if ((!options.presenceStore && !builtIn.presence) || (!options.commandStore && !builtIn.commands)) {
     throw new StoreNotAvailableError(config.store);
@@ -46,10 +50,19 @@ export function storeProviders(options: { presenceStore?: StoreProvider<Presence
   return [
     options.presenceStore
       ? asProvider(PRESENCE_STORE, options.presenceStore)
-      : { provide: PRESENCE_STORE, inject: [LONGLINK_CONFIG], useFactory: (config: LongLinkConfig) => builtIn(config, 'presence') },
+      : {
+          provide: PRESENCE_STORE,
+          inject: [LONGLINK_CONFIG, CLUSTER_RUNTIME],
+          // REDIS_URL: the cluster's Redis store, on the node's one connection.
+          useFactory: (config: LongLinkConfig, cluster: ClusterRuntime | null) => cluster?.guardedPresenceStore() ?? builtIn(config, 'presence'),
+        },
     options.commandStore
       ? asProvider(COMMAND_STORE, options.commandStore)
-      : { provide: COMMAND_STORE, inject: [LONGLINK_CONFIG], useFactory: (config: LongLinkConfig) => builtIn(config, 'commands') },
+      : {
+          provide: COMMAND_STORE,
+          inject: [LONGLINK_CONFIG, CLUSTER_RUNTIME],
+          useFactory: (config: LongLinkConfig, cluster: ClusterRuntime | null) => cluster?.guardedCommandStore() ?? builtIn(config, 'commands'),
+        },
   ];
 }
 
