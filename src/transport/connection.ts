@@ -100,7 +100,7 @@ export class Connection implements FrameSink {
     return this.badInARow;
   }
   /**
-   * The client sends typeless heartbeats and never reads (docs/notes/issue9-rules.md):
+   * The client sends typeless heartbeats and never reads (docs/PROTOCOL.md §2.2):
    * its heartbeats get no reply and it gets no probes; liveness is judged from its frames.
    */
   get oneWay(): boolean {

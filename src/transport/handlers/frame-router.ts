@@ -127,7 +127,7 @@ export class FrameRouter {
 
   /**
    * An object with neither `type` nor `code` is a heartbeat of a one-way
-   * client (docs/notes/issue9-rules.md): its fields are its reported state,
+   * client (docs/PROTOCOL.md §2.2): its fields are its reported state,
    * with AUTH_MODE=none the first one logs it in as ip:port, and it is never
    * answered (such a client never reads).
    */
