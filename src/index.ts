@@ -21,9 +21,15 @@ export {
 } from './longlink.module';
 
 // The transport strategy, what `@Ctx()` gives a handler, and its events.
-export { LongLinkServer, CloseReason, TransportStats, type LoginEvent, type CloseEvent, type LongLinkEvents } from './transport/long-link.server';
+export { LongLinkServer, CloseReason, TransportStats, type LoginEvent, type CloseEvent, type AckEvent, type LongLinkEvents } from './transport/long-link.server';
 export { LongLinkContext } from './transport/long-link.context';
 export { Connection } from './transport/connection';
+
+// The ports between the parts: implement them to route kicks and commands elsewhere (module options).
+export { SESSION_CONTROL, COMMAND_DELIVERY, type SessionControl, type CommandDelivery, type CmdFrame } from './common/ports';
+export { LocalSessionControl, LocalCommandDelivery } from './transport/local-ports';
+export { TRANSPORT_SESSIONS, type TransportSessions, type SessionView } from './transport/session-view';
+export { type StoreProvider, StoreNotAvailableError } from './stores';
 
 // Authentication of LOGIN: implement ClientAuthenticator, pass it as `authenticator`.
 export {
@@ -45,6 +51,7 @@ export {
   type PageRequest,
   type Page,
   type PresenceStats,
+  type SessionEvent,
 } from './presence/presence.types';
 export { PRESENCE_STORE, type PresenceStore } from './presence/presence.store';
 export { MemoryPresenceStore } from './presence/memory-presence.store';
@@ -77,7 +84,8 @@ export { HeartbeatService } from './heartbeat/heartbeat.service';
 export { MetricsService } from './metrics/metrics.service';
 
 // Configuration: the typed shape, the parser the module uses for unset options, its error.
-export { parseConfig, configFrom, ConfigValidationError, type LongLinkConfig } from './config/config.schema';
+export { parseConfig, configFrom, ConfigValidationError } from './config/config.schema';
+export type { LongLinkConfig, StoreKind } from './config/long-link-config';
 export { LONGLINK_CONFIG } from './config/config.tokens';
 export { CLOCK, systemClock, FakeClock, type Clock } from './common/clock';
 
