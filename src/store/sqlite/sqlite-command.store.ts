@@ -30,9 +30,9 @@ const FINAL = "status IN ('acked', 'failed', 'expired')";
 
 /**
  * Commands in SQLite (table `commands`). Every write is one synchronous
- * function queued on the group commit, so the compare-and-set of `insert`
- * (the per-client bound) and `transition` (the expected status) is atomic
- * and the promise settles after the COMMIT: an HTTP 202 that awaited it
+ * function run in the group commit's transaction, so the compare-and-set of
+ * `insert` (the per-client bound) and `transition` (the expected status) is
+ * atomic, and the promise settles after the COMMIT: an HTTP 202 that awaited it
  * names a command that survives a crash.
  */
 export class SqliteCommandStore implements CommandStore {
@@ -44,9 +44,15 @@ export class SqliteCommandStore implements CommandStore {
   private readonly selectDue: Statement;
   private readonly purge: Statement;
   private readonly statements = new Map<string, Statement>();
+  /** A broadcast's inserts in one savepoint: all of them or, when one fails, none. */
+  private readonly addMany: (commands: readonly CommandRecord[], args: unknown[][], maxPending: number) => InsertResult[];
 
   constructor(private readonly database: SqliteDatabase) {
     const db = database.db;
+    this.addMany = db.transaction((commands: readonly CommandRecord[], args: unknown[][], maxPending: number) => {
+      const counts = new Map<string, number>();
+      return commands.map((c, i) => this.add(c.clientId, c.status, args[i], maxPending, counts));
+    });
     // INDEXED BY pins the partial indexes: without statistics the planner
     // would take the status index and walk every pending row.
     this.insertRow = db.prepare(`INSERT INTO commands (id, client_id, batch_id, name, data, status, created_at, sent_at, acked_at, result, error, expires_at, finished_at, attempts)
@@ -69,10 +75,7 @@ export class SqliteCommandStore implements CommandStore {
     // A broadcast repeats the same data object: serialised once.
     const json = new Map<unknown, string | null>();
     const all = commands.map((c) => toArgs(c, json));
-    return this.database.write(() => {
-      const counts = new Map<string, number>();
-      return commands.map((c, i) => this.add(c.clientId, c.status, all[i], maxPending, counts));
-    });
+    return this.database.write(() => this.addMany(commands, all, maxPending));
   }
 
   async get(id: string): Promise<CommandRecord | undefined> {
