@@ -11,6 +11,8 @@ import { COMMAND_STORE } from './commands/command.store';
 import { CommandService } from './commands/command.service';
 import { MemoryCommandStore } from './commands/memory-command.store';
 import { MetricsService } from './metrics/metrics.service';
+import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
+import { LimitHits } from './admission/limit-hits';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
 import { AdminEventsService } from './admin/admin-events.service';
@@ -18,6 +20,7 @@ import { ClientsController } from './admin/clients.controller';
 import { CommandsController } from './admin/commands.controller';
 import { EventsController } from './admin/events.controller';
 import { MetricsController } from './admin/metrics.controller';
+import { DashboardController } from './admin/dashboard.controller';
 
 export interface LongLinkModuleOptions {
   /** Validated configuration; default: parsed from process.env. */
@@ -96,14 +99,16 @@ export class LongLinkModule {
       { provide: COMMAND_STORE, useClass: MemoryCommandStore },
       CommandService,
       MetricsService,
+      LimitHits,
+      GatewayLifecycle,
       ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
     return {
       module: LongLinkModule,
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
-      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService],
+      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController, DashboardController] : [],
+      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits, GatewayLifecycle],
     };
   }
 }

@@ -4,6 +4,7 @@ import { CLIENT_ID_PATTERN } from '../protocol';
 import { AdminAuthGuard } from './admin-auth';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { adminValidationPipe } from './admin-validation.pipe';
+import { JsonDepthPipe } from './json-depth.pipe';
 import { ErrorResponseDto } from './dto/error.dto';
 import { ServingGuard } from './serving.guard';
 
@@ -19,7 +20,8 @@ export function AdminApi(): ClassDecorator {
   return applyDecorators(
     UseGuards(AdminAuthGuard, ServingGuard),
     UseFilters(AdminExceptionFilter),
-    UsePipes(adminValidationPipe()),
+    // Depth first: validation walks the body recursively.
+    UsePipes(JsonDepthPipe, adminValidationPipe()),
     ApiBearerAuth(ADMIN_BEARER),
     ApiResponse({ status: 401, description: 'Missing or wrong `Authorization: Bearer <ADMIN_TOKEN>`', type: ErrorResponseDto }),
     ApiResponse({ status: 503, description: 'The gateway is shutting down', type: ErrorResponseDto }),

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLIENT_ID_PATTERN } from '../protocol/messages';
+import { AdmissionConfig, hardeningConfig, hardeningShape, LimitsConfig, refineHardening } from './hardening.config';
 import { redactRedisUrl, redisUrlProblem } from '../cluster/redis-url';
 
 /**
@@ -37,8 +38,13 @@ export const configSchema = z
     NODE_ENV: z.string().default('development'),
     TCP_HOST: z.string().min(1).default('0.0.0.0'),
     TCP_PORT: port().default(7000),
-    HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+    // No default here: unset, it depends on ADMIN_TOKEN (see parseConfig).
+    HTTP_HOST: optionalString(),
     HTTP_PORT: port().default(3000),
+    HTTP_MAX_CONNECTIONS: int(1).default(512),
+    HTTP_HEADERS_TIMEOUT_MS: timerMs(1).default(10000),
+    HTTP_REQUEST_TIMEOUT_MS: timerMs(1).default(30000),
+    HTTP_KEEPALIVE_TIMEOUT_MS: timerMs(1).default(5000),
     TLS_CERT_FILE: optionalString(),
     TLS_KEY_FILE: optionalString(),
     MAX_CONNECTIONS: int(1).default(10000),
@@ -63,18 +69,25 @@ export const configSchema = z
     COMMAND_RETENTION_MS: int(0).default(86400000),
     MAX_QUEUED_COMMANDS: int(1).default(1000),
     SHUTDOWN_GRACE_MS: timerMs(0).default(5000),
+    // Default depends on NODE_ENV (see parseConfig).
+    SHUTDOWN_DRAIN_MS: timerMs(0).optional(),
     ADMIN_TOKEN: optionalString(),
+    METRICS_TOKEN: optionalString(),
+    SSE_REPLAY_EVENTS: int(0, 1_000_000).default(10000),
     REDIS_URL: optionalString(),
     NODE_ID: optionalString(),
     NODE_LEASE_MS: timerMs(30).default(10000),
     CLUSTER_WORKERS: int(1, 256).optional(),
+    LOG_FORMAT: z.enum(['text', 'json'], { error: "must be 'text' or 'json'" }).default('text'),
     LOG_LEVEL: z
       .enum(['error', 'warn', 'log', 'debug', 'verbose'], {
         error: 'must be one of error, warn, log, debug, verbose',
       })
       .default('log'),
+    ...hardeningShape,
   })
   .superRefine((c, ctx) => {
+    refineHardening(c, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
     const redisProblem = c.REDIS_URL === undefined ? undefined : redisUrlProblem(c.REDIS_URL);
     if (redisProblem) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: redisProblem });
     if (c.CLUSTER_WORKERS !== undefined && c.REDIS_URL === undefined) {
@@ -85,6 +98,10 @@ export const configSchema = z
     }
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({ code: 'custom', path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' });
+    }
+    if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+      // Node refuses a headers timeout above the request timeout.
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${c.HTTP_REQUEST_TIMEOUT_MS})` });
     }
     if (c.AUTH_MODE === 'token' && !c.AUTH_TOKENS && !c.AUTH_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: "is 'token' but neither AUTH_TOKENS nor AUTH_TOKEN is set" });
@@ -113,7 +130,17 @@ export type RawConfig = z.output<typeof configSchema>;
 export interface LongLinkConfig {
   nodeEnv: string;
   tcp: { host: string; port: number; tlsCertFile?: string; tlsKeyFile?: string; keepAliveMs: number };
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    /** HTTP_HOST was given; false: the host was chosen from ADMIN_TOKEN (127.0.0.1 without it). */
+    hostExplicit: boolean;
+    port: number;
+    /** Sockets the admin listener holds at once; more are dropped at accept. */
+    maxConnections: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   maxConnections: number;
   maxFrameBytes: number;
   maxBadFrames: number;
@@ -132,7 +159,14 @@ export interface LongLinkConfig {
   presence: { closedRetentionMs: number; historySize: number };
   commands: { ttlMs: number; retentionMs: number; maxQueued: number };
   shutdownGraceMs: number;
+  /** SIGTERM → readiness 503 for this long before the listeners close. */
+  shutdownDrainMs: number;
   adminToken?: string;
+  /** Bearer token that opens GET /metrics only (ADMIN_TOKEN opens it too). */
+  metricsToken?: string;
+  /** Events kept for SSE resumption (Last-Event-ID). */
+  sseReplayEvents: number;
+  logFormat: 'text' | 'json';
   redisUrl?: string;
   nodeId: string;
   /** Cluster: a node that has not beaten for this long is dead (its clients go `leave`). */
@@ -140,6 +174,10 @@ export interface LongLinkConfig {
   /** Cluster: `node:cluster` workers to fork (CLUSTER_WORKERS); unset: this process is the node. */
   clusterWorkers?: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** What a peer may make us keep (docs/HARDENING.md). */
+  limits: LimitsConfig;
+  /** Connect, login and frame rates (docs/HARDENING.md). */
+  admission: AdmissionConfig;
 }
 
 export class ConfigValidationError extends Error {
@@ -176,7 +214,16 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
   return {
     nodeEnv: c.NODE_ENV,
     tcp: { host: c.TCP_HOST, port: c.TCP_PORT, tlsCertFile: c.TLS_CERT_FILE, tlsKeyFile: c.TLS_KEY_FILE, keepAliveMs: c.TCP_KEEPALIVE_MS },
-    http: { host: c.HTTP_HOST, port: c.HTTP_PORT },
+    http: {
+      // An open admin API (no ADMIN_TOKEN) is reachable from this machine only, unless asked for.
+      host: c.HTTP_HOST ?? (c.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1'),
+      hostExplicit: c.HTTP_HOST !== undefined,
+      port: c.HTTP_PORT,
+      maxConnections: c.HTTP_MAX_CONNECTIONS,
+      headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: c.HTTP_KEEPALIVE_TIMEOUT_MS,
+    },
     maxConnections: c.MAX_CONNECTIONS,
     maxFrameBytes: c.MAX_FRAME_BYTES,
     maxBadFrames: c.MAX_BAD_FRAMES,
@@ -195,12 +242,18 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     presence: { closedRetentionMs: c.CLOSED_RETENTION_MS, historySize: c.PRESENCE_HISTORY },
     commands: { ttlMs: c.COMMAND_TTL_MS, retentionMs: c.COMMAND_RETENTION_MS, maxQueued: c.MAX_QUEUED_COMMANDS },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    // A balancer needs a few seconds to see readiness fail; a developer's Ctrl-C should not wait.
+    shutdownDrainMs: c.SHUTDOWN_DRAIN_MS ?? (c.NODE_ENV === 'production' ? 5000 : 0),
     adminToken: c.ADMIN_TOKEN,
+    metricsToken: c.METRICS_TOKEN,
+    sseReplayEvents: c.SSE_REPLAY_EVENTS,
+    logFormat: c.LOG_FORMAT,
     redisUrl: c.REDIS_URL,
     nodeId: c.NODE_ID ?? `${hostname()}-${process.pid}`,
     nodeLeaseMs: c.NODE_LEASE_MS,
     clusterWorkers: c.CLUSTER_WORKERS,
     logLevel: c.LOG_LEVEL,
+    ...hardeningConfig(c),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { detachRecord } from './detach-record';
 import { decodeCursor, encodeCursor, matchesFilter, PresenceStore } from './presence.store';
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } from './presence.types';
 
@@ -21,7 +22,7 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
     const r = this.records.get(clientId);
-    return r && structuredClone(r);
+    return r && detachRecord(r);
   }
 
   async delete(clientId: string): Promise<void> {
@@ -38,7 +39,7 @@ export class MemoryPresenceStore implements PresenceStore {
     if (after !== undefined) {
       while (start < matching.length && matching[start].clientId <= after) start++;
     }
-    const items = matching.slice(start, start + limit).map((r) => structuredClone(r));
+    const items = matching.slice(start, start + limit).map(detachRecord);
     const more = start + limit < matching.length;
     return {
       items,

@@ -5,6 +5,7 @@ import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { initialLiveness, LivenessState } from '../heartbeat/heartbeat-counter';
 import type { Connection } from '../transport/connection';
 import { CloseEvent, CloseReason, LoginEvent, LongLinkServer } from '../transport/long-link.server';
+import { detachRecord } from './detach-record';
 import { PRESENCE_STORE, PresenceStore } from './presence.store';
 import type {
   ClientFilter,
@@ -247,7 +248,7 @@ export class PresenceService implements OnModuleDestroy {
 
   /** A detached ClientRecord of the entry, for callers outside (one deep copy). */
   private snapshot(entry: PresenceEntry): ClientRecord {
-    return structuredClone(this.storeRecord(entry));
+    return detachRecord(this.storeRecord(entry));
   }
 
   /**

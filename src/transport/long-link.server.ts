@@ -17,6 +17,8 @@ import {
   MsgMessage,
   validateMessage,
 } from '../protocol';
+import { LimitHits } from '../admission/limit-hits';
+import { checkJsonBounds, describeJsonProblem, withinDepth } from '../common/json-bounds';
 import { AuthResult, CLIENT_AUTHENTICATOR, ClientAuthenticator } from './client-authenticator';
 import { BadFrameCode, detectFraming, encodeJson, FrameTooLargeException, Framing } from './codec';
 import { Connection, ConnectionHandler, ConnectionOptions, PendingFrame } from './connection';
@@ -123,6 +125,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CLIENT_AUTHENTICATOR) private readonly authenticator: ClientAuthenticator,
+    private readonly limitHits: LimitHits,
   ) {
     super();
     this.emitter.setMaxListeners(50);
@@ -389,8 +392,14 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     // Fast path: a HEART from a logged-in client (by far the most common frame).
     const t = raw.type;
     if (t === 'HEART' && conn.loggedIn) {
-      if (conn.badFrames !== 0) conn.badFrames = 0;
       this.onHeart(conn, raw as HeartMessage);
+      return;
+    }
+    // Whatever we keep or hand on (meta, ACK results, MSG data) is walked recursively
+    // further on (structuredClone, JSON.stringify, handlers): the depth is checked first, iteratively.
+    if (!withinDepth(raw, this.config.limits.maxJsonDepth)) {
+      this.limitHits.hit('json_depth');
+      this.badFrame(conn, ErrorCode.BAD_MESSAGE, `frame nests deeper than MAX_JSON_DEPTH (${this.config.limits.maxJsonDepth})`);
       return;
     }
     if (raw.ok !== undefined && isUnansweredReply(t === undefined ? raw.code : t)) {
@@ -490,11 +499,24 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
   }
 
   private onHeart(conn: Connection, heart: HeartMessage): void {
+    // (`ok` marks the client's answer to our probe: a reply is never answered, nor kept.)
+    if (heart.ok === undefined && hasOwnFields(heart)) {
+      // Kept as the record's `reported` for as long as the record lives: bounded like LOGIN meta.
+      const { maxJsonDepth, maxReportedBytes } = this.config.limits;
+      const problem = checkJsonBounds(heart, maxJsonDepth, maxReportedBytes);
+      if (problem) {
+        this.limitHits.hit(problem.kind === 'depth' ? 'json_depth' : 'reported_bytes');
+        // Refused as a whole (not counted as a heartbeat); the previous `reported` stays.
+        this.badFrame(conn, ErrorCode.BAD_MESSAGE, describeJsonProblem('HEART fields', problem, 'MAX_JSON_DEPTH', 'MAX_REPORTED_BYTES'));
+        return;
+      }
+      conn.reported = heart;
+    }
+    if (conn.badFrames !== 0) conn.badFrames = 0;
     this.stats.heartbeats++;
     conn.lastHeartbeatAt = conn.lastSeenAt;
     // `ok` marks the client's answer to our probe: a reply is never answered.
     if (heart.ok !== undefined) return;
-    if (hasOwnFields(heart)) conn.reported = heart;
     this.stats.framesOut++;
     conn.write(this.heartReply(conn));
   }

@@ -1,0 +1,90 @@
+// The live event log: presence and command events, newest on top, at most
+// KEEP entries. Appended once per animation frame; while paused, events are
+// held (the newest KEEP of them) and shown on resume.
+
+import { byId, clientHref, h, setText, time } from './dom.js';
+import { perFrame } from './frame.js';
+import type { LiveEvent } from './types.js';
+
+const KEEP = 500;
+
+export class EventLog {
+  private readonly list = byId<HTMLOListElement>('log-list');
+  private readonly button = byId<HTMLButtonElement>('log-pause');
+  private paused = false;
+  private held: LiveEvent[] = [];
+  private dropped = 0;
+  private readonly append = perFrame<LiveEvent>((batch) => this.render(batch));
+
+  constructor() {
+    this.button.addEventListener('click', () => this.setPaused(!this.paused));
+  }
+
+  push(event: LiveEvent): void {
+    if (!this.paused) return this.append(event);
+    this.held.push(event);
+    if (this.held.length > KEEP) {
+      this.held.shift();
+      this.dropped += 1;
+    }
+    this.info();
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.button.textContent = paused ? 'Resume' : 'Pause';
+    this.button.setAttribute('aria-pressed', String(paused));
+    if (!paused) {
+      const held = this.held;
+      this.held = [];
+      this.dropped = 0;
+      if (held.length > 0) this.render(held);
+    }
+    this.info();
+  }
+
+  private info(): void {
+    const text = this.paused ? `paused: ${this.held.length} new event(s) held${this.dropped ? `, ${this.dropped} older dropped` : ''}` : '';
+    setText(byId('log-info'), text);
+  }
+
+  private render(batch: LiveEvent[]): void {
+    // Only the newest KEEP of a big batch can stay anyway.
+    const fragment = document.createDocumentFragment();
+    for (const event of batch.slice(-KEEP).reverse()) fragment.append(this.entry(event));
+    this.list.prepend(fragment);
+    while (this.list.childElementCount > KEEP) this.list.lastElementChild?.remove();
+  }
+
+  private entry(event: LiveEvent): HTMLLIElement {
+    const d = event.data;
+    const who = h('a', { href: clientHref(d.clientId), class: 'who' }, d.clientId);
+    if (event.kind === 'presence') {
+      const p = event.data;
+      return h(
+        'li',
+        { 'data-kind': 'presence', 'data-client-id': p.clientId, 'data-to': p.to },
+        h('time', {}, time(p.at)),
+        who,
+        ' ',
+        h('span', { class: `st st-${p.from ?? 'new'}` }, p.from ?? 'new'),
+        ' → ',
+        h('span', { class: `st st-${p.to}` }, p.to),
+        h('span', { class: 'reason' }, ` (${p.reason})`),
+      );
+    }
+    const c = event.data;
+    return h(
+      'li',
+      { 'data-kind': 'command', 'data-client-id': c.clientId, 'data-to': c.to, 'data-command-id': c.id },
+      h('time', {}, time(c.at)),
+      who,
+      ' ',
+      h('span', { class: 'cmd' }, c.name),
+      ' ',
+      h('span', { class: `cs cs-${c.from ?? 'new'}` }, c.from ?? 'new'),
+      ' → ',
+      h('span', { class: `cs cs-${c.to}` }, c.to),
+    );
+  }
+}
