@@ -93,7 +93,26 @@ export function applyHttpLimits(http: HttpServer, limits: LongLinkConfig['http']
     10,
     Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)),
   );
+  // The first drop is said at once, the next ones as one count per DROP_LOG_MS: a flood must not become a log flood.
+  const logger = new Logger('AdminHttp');
+  let dropped = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const report = () => {
+    if (dropped > 0) logger.warn(`dropped ${dropped} more admin HTTP connections at HTTP_MAX_CONNECTIONS (${limits.maxConnections}) in ${DROP_LOG_MS / 1000} s`);
+    dropped = 0;
+    timer = undefined;
+  };
+  http.on('drop', () => {
+    if (timer !== undefined) {
+      dropped++;
+      return;
+    }
+    logger.warn(`admin HTTP listener holds HTTP_MAX_CONNECTIONS (${limits.maxConnections}) sockets: dropping new ones`);
+    timer = setTimeout(report, DROP_LOG_MS).unref();
+  });
 }
+
+const DROP_LOG_MS = 5000;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 

@@ -47,10 +47,14 @@ export class AdminEventsService implements OnModuleDestroy {
     return this.count.value;
   }
 
-  /** Completes every open stream, so that HTTP shutdown does not wait on them. */
-  onModuleDestroy(): void {
+  /** Completes every open stream (and refuses none later: a new one ends at once), so HTTP shutdown does not wait on them. */
+  endStreams(): void {
     this.closing.next();
     this.closing.complete();
+  }
+
+  onModuleDestroy(): void {
+    this.endStreams();
     this.sources.unsubscribe();
   }
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN } from '../protocol/messages';
+import { CLIENT_ID_RULE, isClientId } from '../protocol/client-id';
+import type { LongLinkConfig } from './long-link-config';
 import { AdmissionConfig, hardeningConfig, hardeningShape, LimitsConfig, refineHardening } from './hardening.config';
 import { redactRedisUrl, redisUrlProblem } from '../cluster/redis-url';
 
@@ -72,6 +73,7 @@ export const configSchema = z
     // Default depends on NODE_ENV (see parseConfig).
     SHUTDOWN_DRAIN_MS: timerMs(0).optional(),
     ADMIN_TOKEN: optionalString(),
+    STORE: z.enum(['memory', 'sqlite', 'redis'], { error: "must be 'memory', 'sqlite' or 'redis'" }).default('memory'),
     METRICS_TOKEN: optionalString(),
     SSE_REPLAY_EVENTS: int(0, 1_000_000).default(10000),
     REDIS_URL: optionalString(),
@@ -106,78 +108,31 @@ export const configSchema = z
     if (c.AUTH_MODE === 'token' && !c.AUTH_TOKENS && !c.AUTH_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: "is 'token' but neither AUTH_TOKENS nor AUTH_TOKEN is set" });
     }
-    if (c.AUTH_TOKENS) {
-      const seen = new Set<string>();
-      for (const pair of c.AUTH_TOKENS.split(',')) {
-        const i = pair.indexOf(':');
-        const clientId = pair.slice(0, i).trim();
-        if (i <= 0 || pair.slice(i + 1).trim() === '' || clientId === '') {
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `entry '${pair}' is not clientId:token` });
-        } else if (!CLIENT_ID_PATTERN.test(clientId)) {
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is not 1-128 characters of [A-Za-z0-9._:@-]` });
-        } else if (seen.has(clientId)) {
-          // Silently keeping the last one would lock out whoever holds the first.
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is listed twice` });
-        }
-        seen.add(clientId);
-      }
+    for (const problem of parseAuthTokens(c.AUTH_TOKENS).problems) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: problem });
     }
   });
 
 export type RawConfig = z.output<typeof configSchema>;
 
-/** The typed configuration every part reads (through the LONGLINK_CONFIG provider). */
-export interface LongLinkConfig {
-  nodeEnv: string;
-  tcp: { host: string; port: number; tlsCertFile?: string; tlsKeyFile?: string; keepAliveMs: number };
-  http: {
-    host: string;
-    /** HTTP_HOST was given; false: the host was chosen from ADMIN_TOKEN (127.0.0.1 without it). */
-    hostExplicit: boolean;
-    port: number;
-    /** Sockets the admin listener holds at once; more are dropped at accept. */
-    maxConnections: number;
-    headersTimeoutMs: number;
-    requestTimeoutMs: number;
-    keepAliveTimeoutMs: number;
-  };
-  maxConnections: number;
-  maxFrameBytes: number;
-  maxBadFrames: number;
-  maxOutboundBytes: number;
-  loginTimeoutMs: number;
-  auth: { mode: 'none' | 'token'; tokens: Map<string, string>; sharedToken?: string };
-  heartbeat: {
-    heartbeatMs: number;
-    cursorStart: number;
-    cursorLimit: number;
-    leaveStrikes: number;
-    recoverWindows: number;
-    leaveTimeoutMs: number;
-    serverPingMs: number;
-  };
-  presence: { closedRetentionMs: number; historySize: number };
-  commands: { ttlMs: number; retentionMs: number; maxQueued: number };
-  shutdownGraceMs: number;
-  /** SIGTERM → readiness 503 for this long before the listeners close. */
-  shutdownDrainMs: number;
-  adminToken?: string;
-  /** Bearer token that opens GET /metrics only (ADMIN_TOKEN opens it too). */
-  metricsToken?: string;
-  /** Events kept for SSE resumption (Last-Event-ID). */
-  sseReplayEvents: number;
-  logFormat: 'text' | 'json';
-  redisUrl?: string;
-  nodeId: string;
-  /** Cluster: a node that has not beaten for this long is dead (its clients go `leave`). */
-  nodeLeaseMs: number;
-  /** Cluster: `node:cluster` workers to fork (CLUSTER_WORKERS); unset: this process is the node. */
-  clusterWorkers?: number;
-  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  /** What a peer may make us keep (docs/HARDENING.md). */
-  limits: LimitsConfig;
-  /** Connect, login and frame rates (docs/HARDENING.md). */
-  admission: AdmissionConfig;
+/**
+ * AUTH_TOKENS (`clientId:token,…`) read once: the map, and what is wrong
+ * with it (the schema reports those, naming the key).
+ */
+export function parseAuthTokens(text: string | undefined): { tokens: Map<string, string>; problems: string[] } {
+  const tokens = new Map<string, string>();
+  const problems: string[] = [];
+  for (const pair of text?.split(',') ?? []) {
+    const i = pair.indexOf(':');
+    const clientId = pair.slice(0, i).trim();
+    const token = pair.slice(i + 1).trim();
+    if (i <= 0 || token === '' || clientId === '') problems.push(`entry '${pair}' is not clientId:token`);
+    else if (!isClientId(clientId)) problems.push(`clientId '${clientId}' is not ${CLIENT_ID_RULE}`);
+    // Silently keeping the last one would lock out whoever holds the first.
+    else if (tokens.has(clientId)) problems.push(`clientId '${clientId}' is listed twice`);
+    else tokens.set(clientId, token);
+  }
+  return { tokens, problems };
 }
 
 export class ConfigValidationError extends Error {
@@ -206,11 +161,7 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     throw new ConfigValidationError(problems);
   }
   const c = result.data;
-  const tokens = new Map<string, string>();
-  for (const pair of c.AUTH_TOKENS?.split(',') ?? []) {
-    const i = pair.indexOf(':');
-    tokens.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-  }
+  const { tokens } = parseAuthTokens(c.AUTH_TOKENS);
   return {
     nodeEnv: c.NODE_ENV,
     tcp: { host: c.TCP_HOST, port: c.TCP_PORT, tlsCertFile: c.TLS_CERT_FILE, tlsKeyFile: c.TLS_KEY_FILE, keepAliveMs: c.TCP_KEEPALIVE_MS },
@@ -245,6 +196,7 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     // A balancer needs a few seconds to see readiness fail; a developer's Ctrl-C should not wait.
     shutdownDrainMs: c.SHUTDOWN_DRAIN_MS ?? (c.NODE_ENV === 'production' ? 5000 : 0),
     adminToken: c.ADMIN_TOKEN,
+    store: c.STORE,
     metricsToken: c.METRICS_TOKEN,
     sseReplayEvents: c.SSE_REPLAY_EVENTS,
     logFormat: c.LOG_FORMAT,

@@ -29,15 +29,19 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** HH:MM:SS local. By hand: toLocaleTimeString was the page's top JS cost in a burst of events. */
 export function time(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
-  return new Date(ms).toLocaleTimeString(undefined, { hour12: false });
+  const d = new Date(ms);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
 export function dateTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   const d = new Date(ms);
-  return `${d.toLocaleDateString()} ${d.toLocaleTimeString(undefined, { hour12: false })}`;
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time(ms)}`;
 }
 
 /** JSON in one line, cut to `max` characters. */

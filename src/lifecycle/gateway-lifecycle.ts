@@ -1,7 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { AdminEventsService } from '../admin/admin-events.service';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { LongLinkServer } from '../transport/long-link.server';
 
@@ -14,20 +15,22 @@ const IDLE_SWEEP_MS = 25;
  * Readiness and the shutdown sequence. `drain()` (called by the CLI on
  * SIGTERM, before Nest's close) turns readiness to 503 and waits, with every
  * listener still serving, so that a load balancer takes the node out first.
- * Then Nest's close runs `beforeApplicationShutdown` here, which bounds the
- * rest whatever the peers do: KICK every device, close the HTTP listener and
- * its idle sockets (again as SSE streams end), and destroy what remains at
- * SHUTDOWN_GRACE_MS. Nest's own HTTP close and the transport's close then
+ * Then Nest's close bounds the rest whatever the peers do: `onModuleDestroy`
+ * KICKs every device, then ends the SSE streams (it depends on the SSE
+ * service, so Nest destroys it first), `beforeApplicationShutdown` closes the HTTP listener
+ * and its idle sockets (again as SSE streams end) and destroys what remains
+ * at SHUTDOWN_GRACE_MS. Nest's own HTTP close and the transport's close then
  * find nothing left to wait for.
  */
 @Injectable()
-export class GatewayLifecycle implements BeforeApplicationShutdown {
+export class GatewayLifecycle implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('Lifecycle');
   private state: LifecyclePhase = 'serving';
   private drainTimer: NodeJS.Timeout | undefined;
   private endDrain: (() => void) | undefined;
   private draining: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private transportClosed: Promise<void> | undefined;
   /** Every admin HTTP socket, so that none can outlive the grace (closeAllConnections misses upgraded ones). */
   private readonly httpSockets = new Set<Socket>();
   private trackedServer: HttpServer | undefined;
@@ -36,6 +39,8 @@ export class GatewayLifecycle implements BeforeApplicationShutdown {
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
     private readonly server: LongLinkServer,
     private readonly adapterHost: HttpAdapterHost,
+    /** Absent with `adminApi: false`. */
+    @Optional() private readonly events?: AdminEventsService,
   ) {}
 
   get phase(): LifecyclePhase {
@@ -82,18 +87,22 @@ export class GatewayLifecycle implements BeforeApplicationShutdown {
     });
   }
 
+  /** Devices first: the transport writes KICK shutdown to every one of them now, and bounds itself by the grace. */
+  onModuleDestroy(): void {
+    this.skipDrain();
+    this.state = 'stopping';
+    this.transportClosed ??= this.server.close();
+    this.events?.endStreams();
+  }
+
   beforeApplicationShutdown(): Promise<void> {
     this.stopping ??= this.stop();
     return this.stopping;
   }
 
   private async stop(): Promise<void> {
-    this.skipDrain();
-    this.state = 'stopping';
-    const grace = this.config.shutdownGraceMs;
-    // Devices first: the transport writes KICK shutdown to every one of them now, and bounds itself by the grace.
-    const transport = this.server.close();
-    await Promise.all([transport, this.closeHttp(grace)]);
+    this.onModuleDestroy(); // when called on its own
+    await Promise.all([this.transportClosed, this.closeHttp(this.config.shutdownGraceMs)]);
   }
 
   /** Stops accepting, closes idle sockets as they become idle, and destroys the rest at the grace. */

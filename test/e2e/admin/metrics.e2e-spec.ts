@@ -67,7 +67,7 @@ describe('admin API: metrics', () => {
     expect(delta('longlink_commands_total', { status: 'acked' })).toBe(1);
     expect(delta('longlink_commands_total', { status: 'failed' })).toBe(0);
     expect(delta('longlink_heartbeat_sweeps_total')).toBeGreaterThanOrEqual(1);
-    expect(metric(after, 'longlink_event_loop_lag_seconds_sum')).toBeGreaterThanOrEqual(0);
+    // The lag itself is checked against a real stall in test/e2e/operations/metrics-ops.e2e-spec.ts.
     const left = first(gw.app.get(PresenceService).events$, (e) => e.clientId === 'm-1' && e.to === 'leave');
     c.close();
     await left;

@@ -56,11 +56,14 @@ describe('operations: admin listener safety', () => {
   });
 
   it('caps admin HTTP sockets at HTTP_MAX_CONNECTIONS, so idle ones cannot take the devices their SERVER_FULL', async () => {
-    gw = await startTestGateway({ HTTP_MAX_CONNECTIONS: 4, MAX_CONNECTIONS: 2, HTTP_HEADERS_TIMEOUT_MS: 60000, HTTP_REQUEST_TIMEOUT_MS: 60000 });
+    const logs = new CapturingLogger();
+    gw = await startTestGateway({ HTTP_MAX_CONNECTIONS: 4, MAX_CONNECTIONS: 2, HTTP_HEADERS_TIMEOUT_MS: 60000, HTTP_REQUEST_TIMEOUT_MS: 60000 }, { logger: logs });
     const idle = await Promise.all(Array.from({ length: 12 }, () => rawHttp(gw!.httpPort)));
     // Those over the cap are dropped at once; the held ones stay open.
     const dropped = await Promise.all(idle.map((s) => Promise.race([s.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 300))])));
     expect(dropped.filter(Boolean).length).toBe(8);
+    // Said once, not once per socket.
+    expect(logs.warnings.filter((w) => /HTTP_MAX_CONNECTIONS \(4\)/.test(w))).toEqual([expect.stringMatching(/dropping new ones/)]);
     // The devices: up to MAX_CONNECTIONS served, one more is told SERVER_FULL.
     const devices = [await RawClient.connect(gw.tcpPort), await RawClient.connect(gw.tcpPort)];
     for (const [i, d] of devices.entries()) expect(await d.login(`cap-${i}`)).toMatchObject({ ok: true });

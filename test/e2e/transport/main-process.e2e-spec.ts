@@ -36,7 +36,8 @@ function runMain(env: Record<string, string>, cwd: string): { child: ChildProces
 }
 
 /** Resolves with the first match of re in the child's output. */
-function waitForOutput(run: { child: ChildProcess; output: () => string }, re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+// Generous: on a loaded 2-core machine loading Nest alone has taken over 10 s.
+function waitForOutput(run: { child: ChildProcess; output: () => string }, re: RegExp, timeoutMs = 40_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const m = run.output().match(re);
@@ -105,7 +106,7 @@ describe('node dist/main.js', () => {
     } finally {
       c.close();
     }
-  });
+  }, 90_000);
   it('on SIGTERM with idle and half-sent admin HTTP sockets open still KICKs, and exits within grace + 1 s (JSON logs)', async () => {
     const grace = 1000;
     const run = runMain({ TCP_HOST: '127.0.0.1', TCP_PORT: '0', HTTP_PORT: '0', SHUTDOWN_GRACE_MS: String(grace), LOG_FORMAT: 'json' }, cwd);
@@ -141,5 +142,5 @@ describe('node dist/main.js', () => {
       idle.destroy();
       half.destroy();
     }
-  });
+  }, 90_000);
 });
