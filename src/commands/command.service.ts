@@ -190,7 +190,10 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
       records[j] = record;
       slots[j++] = i;
     }
-    const inserted = await this.store.insertMany(records, this.config.commands.maxQueued);
+    // A store that decides the bound at once (SQLite) stores the rows after
+    // the CMDs below are written; the answer still waits for their commit.
+    const early = this.store.insertManyNow?.(records, this.config.commands.maxQueued);
+    const inserted = early ? early.results : await this.store.insertMany(records, this.config.commands.maxQueued);
 
     const debug = Logger.isLevelEnabled('debug');
     const queued: string[] = [];
@@ -216,6 +219,8 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     if (created > 0) this.armExpiry(expiresAt);
     // A client that connected meanwhile gets its queued command now, as send() always did.
     await Promise.all(queued.filter((clientId) => this.delivery.isConnected(clientId)).map((clientId) => this.deliver(clientId, false)));
+    // The HTTP 201/202 names committed rows only.
+    if (early) await early.committed;
     return outcomes as DispatchOutcome[];
   }
 
