@@ -190,9 +190,12 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
       records[j] = record;
       slots[j++] = i;
     }
-    // A store that decides the bound at once (SQLite) stores the rows after
-    // the CMDs below are written; the answer still waits for their commit.
-    const early = this.store.insertManyNow?.(records, this.config.commands.maxQueued);
+    // A broadcast, on a store that decides the bound at once (SQLite), stores
+    // its rows after the CMDs below are written; the answer still waits for
+    // their commit. (Should that fail, e.g. on a full disk, the 503 comes
+    // after connected clients got the CMD: at-least-once. A single command
+    // is stored first, so a refused one is never sent.)
+    const early = options.batchId === undefined ? undefined : this.store.insertManyNow?.(records, this.config.commands.maxQueued);
     const inserted = early ? early.results : await this.store.insertMany(records, this.config.commands.maxQueued);
 
     const debug = Logger.isLevelEnabled('debug');
