@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { config as loadDotenv } from 'dotenv';

@@ -21,9 +21,9 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics (text exposition format)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text format 0.0.4' })
+  @ApiOkResponse({ description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } })
   async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
     const text = await this.metrics.scrape();
     res.type(this.metrics.contentType);
