@@ -42,7 +42,7 @@ export interface GatewayTargetOptions {
   heartbeatMs?: number;
   /** Write a CPU profile (node --cpu-prof) into this directory. */
   cpuProfDir?: string;
-  /** More environment (e.g. STORE). */
+  /** More environment (STORE; the cluster scenario: REDIS_URL, NODE_ID). */
   env?: Record<string, string>;
 }
 

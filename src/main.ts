@@ -18,6 +18,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // CLUSTER_WORKERS=N: this process only forks N gateway workers (each a node) sharing the ports.
+  if (config.clusterWorkers !== undefined) {
+    const { isClusterPrimary, runPrimary } = require('./cluster/workers') as typeof import('./cluster/workers');
+    if (isClusterPrimary(config.clusterWorkers)) return runPrimary(config.clusterWorkers, process.env);
+  }
   // Loaded only once the configuration is valid, so a bad value fails fast
   // (Nest and everything behind it take a couple of seconds to load).
   const { startGateway, installShutdownSignals } = require('./bootstrap') as typeof import('./bootstrap');

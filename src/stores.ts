@@ -8,6 +8,8 @@ import { SqliteCommandStore } from './store/sqlite/sqlite-command.store';
 import type { SqliteDatabase } from './store/sqlite/sqlite-database';
 import { SqlitePresenceStore } from './store/sqlite/sqlite-presence.store';
 import { SQLITE_DATABASE, sqliteDatabaseProvider, SqliteShutdown } from './store/sqlite/sqlite.providers';
+import { CLUSTER_RUNTIME } from './cluster/cluster-mode';
+import type { ClusterRuntime } from './cluster/cluster-runtime';
 
 /**
  * How an app (or a store of this project) plugs in a store: a class (Nest
@@ -47,6 +49,8 @@ const BUILT_IN: Record<StoreKind, { presence?: (deps: StoreDeps) => PresenceStor
 
 /** Checked at start-up, before anything listens: a STORE without an implementation stops it, naming the key. */
 export function assertStoreAvailable(config: LongLinkConfig, options: { presenceStore?: unknown; commandStore?: unknown }): void {
+  // The Redis stores come with the cluster runtime (cluster/cluster-mode.ts), on its connection.
+  if (config.store === 'redis' && config.redisUrl !== undefined) return;
   const builtIn = BUILT_IN[config.store];
   if ((!options.presenceStore && !builtIn.presence) || (!options.commandStore && !builtIn.commands)) {
     throw new StoreNotAvailableError(config.store);
@@ -59,16 +63,26 @@ export function assertStoreAvailable(config: LongLinkConfig, options: { presence
  * before anything listens) and its orderly close at shutdown.
  */
 export function storeProviders(options: { presenceStore?: StoreProvider<PresenceStore>; commandStore?: StoreProvider<CommandStore> }): Provider[] {
-  const inject = [LONGLINK_CONFIG, SQLITE_DATABASE];
   return [
     sqliteDatabaseProvider((config) => config.store === 'sqlite' && (!options.presenceStore || !options.commandStore)),
     SqliteShutdown,
     options.presenceStore
       ? asProvider(PRESENCE_STORE, options.presenceStore)
-      : { provide: PRESENCE_STORE, inject, useFactory: (config: LongLinkConfig, sqlite: SqliteDatabase | null) => builtIn(config, 'presence', { sqlite }) },
+      : {
+          provide: PRESENCE_STORE,
+          inject: [LONGLINK_CONFIG, CLUSTER_RUNTIME, SQLITE_DATABASE],
+          // REDIS_URL: the cluster's Redis store, on the node's one connection.
+          useFactory: (config: LongLinkConfig, cluster: ClusterRuntime | null, sqlite: SqliteDatabase | null) =>
+            cluster?.guardedPresenceStore() ?? builtIn(config, 'presence', { sqlite }),
+        },
     options.commandStore
       ? asProvider(COMMAND_STORE, options.commandStore)
-      : { provide: COMMAND_STORE, inject, useFactory: (config: LongLinkConfig, sqlite: SqliteDatabase | null) => builtIn(config, 'commands', { sqlite }) },
+      : {
+          provide: COMMAND_STORE,
+          inject: [LONGLINK_CONFIG, CLUSTER_RUNTIME, SQLITE_DATABASE],
+          useFactory: (config: LongLinkConfig, cluster: ClusterRuntime | null, sqlite: SqliteDatabase | null) =>
+            cluster?.guardedCommandStore() ?? builtIn(config, 'commands', { sqlite }),
+        },
   ];
 }
 

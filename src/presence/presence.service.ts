@@ -112,6 +112,28 @@ export class PresenceService implements OnModuleDestroy {
     return this.entries.size;
   }
 
+  /** Epoch of the client's session when it is connected to this node (cluster routing). */
+  localEpoch(clientId: string): number | undefined {
+    const entry = this.entries.get(clientId);
+    return entry?.connected ? entry.base.epoch : undefined;
+  }
+
+  /** The records of the clients connected to this node (a cluster node writes them back when Redis returns). */
+  liveRecords(): ClientRecord[] {
+    const out: ClientRecord[] = [];
+    for (const entry of this.entries.values()) if (entry.connected) out.push(entry.record(this.sessionOf(entry)));
+    return out;
+  }
+
+  /**
+   * Forgets a client without a transition or a store write: another node
+   * took its session over (cluster), so this node's entry is stale and the
+   * close of its socket here must change nothing.
+   */
+  forget(clientId: string): void {
+    this.entries.delete(clientId);
+  }
+
   /** Resolves once every store write queued so far is done (tests, shutdown). */
   flushWrites(): Promise<void> {
     return this.writes.flush();
@@ -125,7 +147,12 @@ export class PresenceService implements OnModuleDestroy {
    */
   async kick(clientId: string, reason: string = CloseReason.KICKED): Promise<boolean> {
     const entry = this.entries.get(clientId);
-    if (!entry) return (await this.store.get(clientId)) !== undefined;
+    if (!entry) {
+      // Not held here: in a cluster its session may be on another node, which kicks it there.
+      const stored = await this.store.get(clientId);
+      if (stored?.connected) await this.control.kick(clientId, reason);
+      return stored !== undefined;
+    }
     if (entry.status !== 'close') this.setStatus(entry, 'close', reason);
     if (entry.connected) await this.control.kick(clientId, reason);
     return true;
@@ -207,6 +234,8 @@ export class PresenceService implements OnModuleDestroy {
 
   private onLogin(event: LoginEvent): void | Promise<void> {
     const entry = this.entries.get(event.clientId);
+    // A shared store (cluster) numbers sessions itself: another node may have had a newer one since our entry's.
+    if (this.store.nextEpoch) return this.store.nextEpoch(event.clientId, entry?.base.epoch ?? 0).then((epoch) => this.login(entry, event, epoch - 1));
     if (entry) return this.login(entry, event, entry.base.epoch);
     // Not known here: the store may know it (a restart, another node) and
     // hold a higher epoch, which this session must exceed.

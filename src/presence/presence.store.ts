@@ -27,6 +27,13 @@ export interface PresenceStore {
    * store may keep it as is.
    */
   save(record: ClientRecord): Promise<boolean>;
+  /**
+   * Optional, for a store several nodes share (Redis): the epoch of a new
+   * session of the client, handed out atomically (unique across nodes,
+   * above every earlier one and above `atLeast`). Without it, presence
+   * counts on from its own entry or the stored record.
+   */
+  nextEpoch?(clientId: string, atLeast: number): Promise<number>;
   get(clientId: string): Promise<ClientRecord | undefined>;
   /**
    * Optional, for a durable store that one node owns (SQLite): every record

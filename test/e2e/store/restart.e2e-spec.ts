@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, GatewayProcess } from '../../support/gateway-process';
+import { ensureBuilt, GatewayProcess } from '../../support/gateway-child';
 import { RawClient } from '../../support/raw-client';
 
 type Json = Record<string, any>;

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, GatewayProcess } from '../../support/gateway-process';
+import { ensureBuilt, GatewayProcess } from '../../support/gateway-child';
 
 /** `node dist/main.js` refuses to start on a DATA_DIR it cannot use, and says which and why; it never falls back to memory. */
 describe('start-up with STORE=sqlite (the default)', () => {
