@@ -10,7 +10,8 @@ import { PresenceModule } from './presence/presence.module';
 import { COMMAND_STORE, CommandStore } from './commands/command.store';
 import { CommandService } from './commands/command.service';
 import { COMMAND_DELIVERY, CommandDelivery, SESSION_CONTROL, SessionControl } from './common/ports';
-import { assertClusterModeAvailable } from './cluster/cluster-mode';
+import { CLUSTER_RUNTIME, clusterProviders, eventFeedFor, sessionControlFor } from './cluster/cluster-mode';
+import { EVENT_FEED } from './admin/event-feed';
 import { PRESENCE_STORE, PresenceStore } from './presence/presence.store';
 import { asProvider, assertStoreAvailable, StoreProvider, storeProviders } from './stores';
 import { LocalCommandDelivery, LocalSessionControl } from './transport/local-ports';
@@ -152,14 +153,22 @@ export class LongLinkModule {
       { provide: TRANSPORT_SESSIONS, useExisting: LongLinkServer },
       LocalSessionControl,
       LocalCommandDelivery,
-      asProvider(SESSION_CONTROL, options.sessionControl ?? { useExisting: LocalSessionControl }),
+      // With REDIS_URL: routed to the node holding the session (a no-op wrapper otherwise).
+      asProvider(SESSION_CONTROL, options.sessionControl ?? { inject: [LocalSessionControl, CLUSTER_RUNTIME], useFactory: sessionControlFor }),
       asProvider(COMMAND_DELIVERY, options.commandDelivery ?? { useExisting: LocalCommandDelivery }),
+      ...clusterProviders(),
       ...storeProviders(options),
       CommandService,
       MetricsService,
       LimitHits,
       GatewayLifecycle,
-      ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
+      ...(adminApi
+        ? [
+            { provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } },
+            { provide: EVENT_FEED, inject: [CLUSTER_RUNTIME], useFactory: eventFeedFor },
+            AdminEventsService,
+          ]
+        : []),
     ];
     return {
       module: LongLinkModule,
@@ -199,6 +208,5 @@ function configOf(options: LongLinkRuntimeOptions): LongLinkConfig {
 function assertStartable(config: LongLinkConfig, options: StaticOptions): void {
   // Production without ADMIN_TOKEN.
   if (options.adminApi !== false) assertAdminAuthConfig(config);
-  assertClusterModeAvailable(config);
   assertStoreAvailable(config, options);
 }

@@ -9,7 +9,8 @@ import { LongLinkServer } from '../../../src/transport/long-link.server';
 import { RawClient } from '../../support/raw-client';
 
 const TOKEN = 'module-options-token';
-const LOCAL = { TCP_HOST: '127.0.0.1', TCP_PORT: 0, HTTP_HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: 300 };
+// STORE=memory: the SQLite default would write ./data in the working directory.
+const LOCAL = { TCP_HOST: '127.0.0.1', TCP_PORT: 0, HTTP_HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: 300, STORE: 'memory' };
 
 async function start(root: Parameters<typeof NestFactory.create>[0]): Promise<{ app: INestApplication; url: string; tcpPort: number }> {
   const app = await NestFactory.create(root, { logger: false });

@@ -38,16 +38,18 @@ async function rig(env: Record<string, string | number> = {}) {
   const stats = new TransportStats();
   const logger = new Logger('test');
   const config = configFrom({ HEARTBEAT_MS: 10_000, ...env });
+  const sessions = new SessionRegistry();
   const ctx: TransportContext = {
     config,
     clock,
     stats,
     logger,
-    sessions: new SessionRegistry(),
+    sessions,
     replies: new Replies(config, stats, logger),
     events: new TransportEventBus(logger),
     patterns: noPatterns,
     limitHits: new LimitHits(),
+    endSession: (conn) => void sessions.release(conn),
   };
   const auth = new ScriptedAuthenticator();
   let gate!: LoginGate;
