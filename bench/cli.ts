@@ -1,9 +1,9 @@
 import type { TargetKind } from './targets';
 
-export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 'c1' | 'soak';
-export const SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'soak'];
+export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 'c1' | 'durability' | 'soak';
+export const SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'durability', 'soak'];
 /** What runs without --scenarios: the soak takes 10 minutes and is asked for by name. */
-export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1'];
+export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'durability'];
 
 /** Every parameter of a run; each has a `--kebab-case` flag (e.g. `--s2-conns 5000`). */
 export interface BenchOptions {
@@ -37,6 +37,8 @@ export interface BenchOptions {
   s5Passes: number;
   /** C1 cross-node command (3 nodes on a private redis-server): commands timed each way. @default 1000 */
   c1Commands: number;
+  /** Durability: measured seconds of each run (sqlite and memory × 1 and 64 HTTP clients). @default 5 */
+  durabilitySeconds: number;
   /** Soak: connections. @default 15000 */
   soakConns: number;
   /** Soak: heartbeats per second per connection. @default 0.5 */
@@ -69,6 +71,7 @@ export const DEFAULTS: BenchOptions = {
   s5Live: 19000,
   s5Passes: 30,
   c1Commands: 1000,
+  durabilitySeconds: 5,
   soakConns: 15000,
   soakHz: 0.5,
   soakMinutes: 10,
@@ -91,13 +94,14 @@ export const QUICK: Partial<BenchOptions> = {
   s5Live: 1800,
   s5Passes: 10,
   c1Commands: 200,
+  durabilitySeconds: 2,
   soakConns: 2000,
   soakMinutes: 1,
 };
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-export const USAGE = `usage: npm run bench -- [--quick] [--scenarios s1,s2,s3,s4,s5,c1[,soak]] [--targets gateway,baseline]
+export const USAGE = `usage: npm run bench -- [--quick] [--scenarios s1,s2,s3,s4,s5,c1,durability[,soak]] [--targets gateway,baseline]
   ${Object.entries(DEFAULTS)
     .filter(([k]) => !['scenarios', 'targets', 'quick'].includes(k))
     .map(([k, v]) => `--${kebab(k)} ${typeof v === 'boolean' ? '' : `<${String(v)}>`}`.trim())

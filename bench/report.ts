@@ -69,6 +69,15 @@ const ROWS: Row[] = [
   { scenario: 'c1', label: 'cross-node command, p99 (ms)', key: 'crossP99Ms', digits: 2, noRatio: true },
   { scenario: 'c1', label: 'cross-node p99 − same-node p99 (ms)', key: 'crossExtraP99Ms', digits: 2, goal: { on: 'gateway', max: 5, text: '≤ 5 ms' } },
   { scenario: 'c1', label: 'Redis commands per posted command', key: 'redisPerCommand', digits: 1, noRatio: true },
+  { scenario: 'durability', label: 'commands accepted/s, 1 HTTP client, SQLite', key: 'sqlite1PerSec', digits: 0 },
+  { scenario: 'durability', label: 'commands accepted/s, 1 HTTP client, memory', key: 'memory1PerSec', digits: 0 },
+  { scenario: 'durability', label: 'SQLite ÷ memory, 1 HTTP client', key: 'ratio1', digits: 2 },
+  { scenario: 'durability', label: 'commands accepted/s, 64 HTTP clients, SQLite', key: 'sqlite64PerSec', digits: 0 },
+  { scenario: 'durability', label: 'commands accepted/s, 64 HTTP clients, memory', key: 'memory64PerSec', digits: 0 },
+  { scenario: 'durability', label: 'SQLite ÷ memory, 64 HTTP clients', key: 'ratio64', digits: 2 },
+  { scenario: 'durability', label: '202 p99, 64 HTTP clients, SQLite (ms)', key: 'sqlite64P99Ms', digits: 2 },
+  { scenario: 'durability', label: '202 p99, 64 HTTP clients, memory (ms)', key: 'memory64P99Ms', digits: 2 },
+  { scenario: 'durability', label: 'errors', key: 'errors', digits: 0 },
   { scenario: 'soak', label: 'RSS start / middle / end (MiB)', key: 'rssEndMB', digits: 1, noRatio: true },
   { scenario: 'soak', label: 'RSS growth, middle → end (%)', key: 'rssGrowthPct', digits: 1 },
   { scenario: 'soak', label: 'RTT p99 (ms)', key: 'rttP99Ms', digits: 3 },
@@ -82,6 +91,7 @@ const TITLES: Record<ScenarioId, string> = {
   s4: 'S4 fan-out',
   s5: 'S5 sweep',
   c1: 'C1 cross-node command',
+  durability: 'Durability',
   soak: 'Soak',
 };
 
@@ -130,6 +140,7 @@ export function markdown(results: Results, options: BenchOptions, env: Machine, 
     s4: `S4 ${options.s4Conns} conns`,
     s5: `S5 ${options.s5Records} records (${options.s5Live} connected), ${options.s5Passes} passes`,
     c1: `C1 ${options.c1Commands} commands each way, 3 nodes on one Redis`,
+    durability: `durability ${options.durabilitySeconds} s per run`,
     soak: `soak ${options.soakConns} × ${options.soakHz} HEART/s, ${options.soakMinutes} min`,
   };
   lines.push(`Parameters: ${options.scenarios.map((id) => params[id]).join(' · ')}`);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,8 +42,18 @@ export interface GatewayTargetOptions {
   heartbeatMs?: number;
   /** Write a CPU profile (node --cpu-prof) into this directory. */
   cpuProfDir?: string;
-  /** More environment (the cluster scenario: REDIS_URL, NODE_ID). */
+  /** More environment (STORE; the cluster scenario: REDIS_URL, NODE_ID). */
   env?: Record<string, string>;
+}
+
+/**
+ * A fresh DATA_DIR for one start of the gateway, removed when it stops: the
+ * SQLite store (the default) would otherwise carry the records of one
+ * scenario into the next (and into the repository's ./data).
+ */
+export function freshDataDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'longlink-bench-data-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A port that was free a moment ago (listen on 0, read, close). */
@@ -77,6 +88,7 @@ class ProcessTarget implements Target {
     readonly tcpPort: number,
     readonly httpPort: number,
     private readonly stopSignal: NodeJS.Signals,
+    private readonly onStopped: () => void = () => undefined,
   ) {
     const keep = (chunk: Buffer) => {
       // Only the tail matters for an error report.
@@ -145,14 +157,16 @@ class ProcessTarget implements Target {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill(this.stopSignal);
-    const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
-    if (timedOut) {
-      child.kill('SIGKILL');
-      await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill(this.stopSignal);
+      const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+      if (timedOut) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
+    this.onStopped();
   }
 }
 
@@ -161,6 +175,7 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
   const main = join(ROOT, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run 'npm run build' first`);
   const [tcpPort, httpPort] = [await freePort(), await freePort()];
+  const data = freshDataDir();
   const execArgv: string[] = [];
   if (options.cpuProfDir) {
     // --cpu-prof writes its file on a normal exit only: the hook exits on SIGUSR2.
@@ -183,10 +198,17 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
       ADMIN_TOKEN,
       MAX_CONNECTIONS: String(options.maxConnections),
       HEARTBEAT_MS: String(options.heartbeatMs ?? 10000),
+      DATA_DIR: data.dir,
       ...options.env,
     },
   });
-  return new ProcessTarget('gateway', child, tcpPort, httpPort, options.cpuProfDir ? 'SIGUSR2' : 'SIGTERM').ready();
+  const target = new ProcessTarget('gateway', child, tcpPort, httpPort, options.cpuProfDir ? 'SIGUSR2' : 'SIGTERM', data.remove);
+  try {
+    return await target.ready();
+  } catch (error) {
+    data.remove();
+    throw error;
+  }
 }
 
 /** bench/baseline-server.ts in its own process. */

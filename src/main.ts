@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigValidationError, parseConfig } from './config';
+import { StoreStartupError } from './store/store.errors';
 
 async function main(): Promise<void> {
   // .env is optional; real environment variables win over it.
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof StoreStartupError) {
+    // Names DATA_DIR and the file; the stack would add nothing.
+    console.error(`longlink: ${error.message}`);
+    process.exit(1);
+  }
   console.error('longlink: failed to start:', error);
   process.exit(1);
 });

@@ -192,7 +192,13 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
       records[j] = record;
       slots[j++] = i;
     }
-    const inserted = await this.store.insertMany(records, this.config.commands.maxQueued);
+    // A broadcast, on a store that decides the bound at once (SQLite), stores
+    // its rows after the CMDs below are written; the answer still waits for
+    // their commit. (Should that fail, e.g. on a full disk, the 503 comes
+    // after connected clients got the CMD: at-least-once. A single command
+    // is stored first, so a refused one is never sent.)
+    const early = options.batchId === undefined ? undefined : this.store.insertManyNow?.(records, this.config.commands.maxQueued);
+    const inserted = early ? early.results : await this.store.insertMany(records, this.config.commands.maxQueued);
 
     const debug = Logger.isLevelEnabled('debug');
     const queued: string[] = [];
@@ -218,6 +224,8 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     if (created > 0) this.armExpiry(expiresAt);
     // A client that connected meanwhile gets its queued command now, as send() always did.
     await Promise.all(queued.filter((clientId) => this.delivery.isConnected(clientId)).map((clientId) => this.deliver(clientId, false)));
+    // The HTTP 201/202 names committed rows only.
+    if (early) await early.committed;
     return outcomes as DispatchOutcome[];
   }
 

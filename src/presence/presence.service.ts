@@ -17,6 +17,9 @@ import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, Pres
 
 export { PresenceEntry } from './presence-entry';
 
+/** The reason of the `leave` of a client that was connected when the gateway died. */
+export const GATEWAY_RESTARTED = 'gateway restarted';
+
 /** Close reasons of a socket that end the session on purpose (status close); anything else is `leave`. */
 const CLOSING_REASONS = new Set<string>([CloseReason.LOGOUT, CloseReason.KICKED, CloseReason.TIMEOUT]);
 
@@ -41,6 +44,8 @@ export class PresenceService implements OnModuleDestroy {
   /** Per client: what must run after the pending step (a first login that reads the store). */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly writes: PresenceWrites;
+  /** Taking over the store's records of the last run (loadOnStart); every step of a client waits for it. */
+  private restoring: Promise<void> | undefined;
   private readonly facts: WindowFacts = { active: false, connected: false, lagged: false, slowReader: false, now: 0 };
   /** Every transition, exactly once, in order. */
   readonly events$: Observable<PresenceEvent> = this.subject.asObservable();
@@ -58,6 +63,7 @@ export class PresenceService implements OnModuleDestroy {
     heartbeat: HeartbeatService,
   ) {
     this.writes = new PresenceWrites(store, this.logger);
+    if (store.loadOnStart) this.restoring = this.restore(store.loadOnStart());
     transport.on('login', (event) => this.inOrder(event.clientId, () => this.onLogin(event)));
     transport.on('close', (event) => {
       if (event.wasCurrent && event.clientId !== undefined) this.inOrder(event.clientId, () => this.onClose(event));
@@ -154,6 +160,7 @@ export class PresenceService implements OnModuleDestroy {
 
   /** One window closed: every record of this node through the liveness counter, then retention. */
   private onWindow(report: WindowReport): number {
+    if (this.restoring) return 0;
     const facts = this.facts;
     let records = 0;
     for (const entry of this.entries.values()) {
@@ -187,6 +194,27 @@ export class PresenceService implements OnModuleDestroy {
     this.writes.delete(entry.clientId);
   }
 
+  /**
+   * Takes over the records of the last run. Nobody saw the sockets of the
+   * clients that were connected when the process died close: they are
+   * `leave` now ('gateway restarted'), their leave timeout counted from now.
+   */
+  private async restore(load: Promise<ClientRecord[]>): Promise<void> {
+    try {
+      for (const record of await load) {
+        const entry = PresenceEntry.fromRecord(record, this.config.nodeId);
+        this.entries.set(record.clientId, entry);
+        if (!record.connected && record.status !== 'alive') continue;
+        if (entry.status === 'close') this.persist(entry);
+        else this.setStatus(entry, 'leave', GATEWAY_RESTARTED);
+      }
+    } catch (error) {
+      this.logger.error(`records of the last run not loaded: ${(error as Error).message}`);
+    } finally {
+      this.restoring = undefined;
+    }
+  }
+
   // ---- transport events ----------------------------------------------------------------
 
   /**
@@ -194,7 +222,7 @@ export class PresenceService implements OnModuleDestroy {
    * when nothing is (the common case: no promise, no allocation).
    */
   private inOrder(clientId: string, step: () => void | Promise<void>): void {
-    const pending = this.queues.get(clientId);
+    const pending = this.queues.get(clientId) ?? this.restoring;
     const run = pending === undefined ? step() : pending.then(step);
     if (run === undefined) return;
     const tail = run.catch((error: Error) => this.logger.error(`presence of '${clientId}' not updated: ${error.message}`));

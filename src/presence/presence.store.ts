@@ -35,6 +35,14 @@ export interface PresenceStore {
    */
   nextEpoch?(clientId: string, atLeast: number): Promise<number>;
   get(clientId: string): Promise<ClientRecord | undefined>;
+  /**
+   * Optional, for a durable store that one node owns (SQLite): every record
+   * it kept from the last run. PresenceService takes them over at start, so
+   * its leave timeout and retention cover them, and marks those that were
+   * connected when the process died `leave` ('gateway restarted'). A store
+   * shared by many nodes (Redis) leaves it out: its dead-node reaper does that.
+   */
+  loadOnStart?(): Promise<ClientRecord[]>;
   delete(clientId: string): Promise<void>;
   /** Ordered by clientId; `cursor` is the opaque position after the last item returned. */
   list(filter: ClientFilter, page: PageRequest): Promise<Page<ClientRecord>>;
