@@ -24,6 +24,20 @@ export {
 export { LongLinkServer, CloseReason, TransportStats, type LoginEvent, type CloseEvent, type AckEvent, type LongLinkEvents } from './transport/long-link.server';
 export { LongLinkContext } from './transport/long-link.context';
 export { Connection } from './transport/connection';
+// The wire-format seam (docs/PROTOCOL.md §1.1): an app's own codec, and the built-ins.
+export {
+  autoCodec,
+  lengthCodec,
+  lineCodec,
+  FramingCodec,
+  FrameTooLargeException,
+  LONGLINK_CODEC,
+  type Codec,
+  type CodecOptions,
+  type ConnectionCodec,
+  type FrameSink,
+  type BadFrameCode,
+} from './transport/codec';
 
 // The ports between the parts: implement them to route kicks and commands elsewhere (module options).
 export { SESSION_CONTROL, COMMAND_DELIVERY, type SessionControl, type CommandDelivery, type CmdFrame } from './common/ports';

@@ -3,6 +3,7 @@ import { CLOCK, Clock, systemClock } from './common/clock';
 import { LONGLINK_CONFIG, LongLinkConfig, LongLinkSettings, resolveConfig } from './config';
 import { CLIENT_AUTHENTICATOR, ClientAuthenticator, ConfigClientAuthenticator } from './transport/client-authenticator';
 import { LongLinkServer } from './transport/long-link.server';
+import { autoCodec, LONGLINK_CODEC, type Codec } from './transport/codec';
 import { HealthController } from './admin/health.controller';
 import { ScheduleModule } from '@nestjs/schedule';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
@@ -87,10 +88,17 @@ export interface LongLinkModuleOptions {
    * @default LocalCommandDelivery
    */
   commandDelivery?: StoreProvider<CommandDelivery>;
+  /**
+   * The wire format of the TCP listener (docs/PROTOCOL.md §1.1): an object
+   * implementing `Codec` (see examples/codecs/one-byte-heartbeat.codec.ts).
+   * The built-ins (`autoCodec`, `lengthCodec`, `lineCodec`) keep the fast path.
+   * @default autoCodec (length-prefixed or line JSON, detected from the first byte)
+   */
+  codec?: Codec;
 }
 
 /** The options that decide which classes exist (static in forRootAsync too). */
-type StaticOptions = Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin' | 'presenceStore' | 'commandStore' | 'sessionControl' | 'commandDelivery'>;
+type StaticOptions = Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin' | 'presenceStore' | 'commandStore' | 'sessionControl' | 'commandDelivery' | 'codec'>;
 
 /** What `forRootAsync`'s factory returns: the options that may need other providers to compute. */
 export type LongLinkRuntimeOptions = Pick<LongLinkModuleOptions, 'settings' | 'config' | 'clock'>;
@@ -149,6 +157,7 @@ export class LongLinkModule {
     const providers: Provider[] = [
       ...optionProviders,
       { provide: CLIENT_AUTHENTICATOR, useClass: options.authenticator ?? ConfigClientAuthenticator },
+      { provide: LONGLINK_CODEC, useValue: options.codec ?? autoCodec },
       LongLinkServer,
       { provide: TRANSPORT_SESSIONS, useExisting: LongLinkServer },
       LocalSessionControl,

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { BadFrameCode, EMPTY_FRAME, encodeJson, FrameDecoder, FrameSink, FrameTooLargeException, Framing } from './codec';
+import { BadFrameCode, ConnectionCodec, EMPTY_FRAME, encodeJson, FrameDecoder, FrameSink, FrameTooLargeException, Framing, FramingCodec } from './codec';
 import { CloseReason, socketErrorReason } from './close-reason';
 import type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
 
@@ -43,7 +43,12 @@ export class Connection implements FrameSink {
   /** Server clock of the last HEART (or zero-length frame); 0 before the first. */
   lastHeartbeatAt = 0;
 
-  private readonly decoder: FrameDecoder;
+  /** The built-in framings' decoder (the fast path); undefined with an app's own codec. */
+  private readonly decoder: FrameDecoder | undefined;
+  /** An app's own codec (docs/PROTOCOL.md §1.1): the generic, slower path. */
+  private readonly custom: ConnectionCodec | undefined;
+  /** Whichever of the two decodes this connection's bytes. */
+  private readonly stream: Pick<ConnectionCodec, 'push' | 'stop'>;
   private loginTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -55,7 +60,12 @@ export class Connection implements FrameSink {
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
     this.connectedAt = this.lastReadAt = this.lastWriteAt = handler.now();
-    this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
+    const codec = options.codec;
+    if (codec === undefined || codec instanceof FramingCodec) {
+      this.stream = this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, framing: codec?.framing });
+    } else {
+      this.stream = this.custom = codec.create({ maxFrameBytes: options.maxFrameBytes });
+    }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // 'close' follows every 'error'; the reason is reported there.
@@ -113,12 +123,17 @@ export class Connection implements FrameSink {
 
   /** Framing of this connection: detected from the first byte; length-prefixed until then. */
   get framing(): Framing {
-    return this.decoder.framing ?? 'length';
+    return this.decoder?.framing ?? 'length';
+  }
+
+  /** The app's own codec of this connection; undefined on the built-in framings (whose replies are pre-encoded). */
+  get customCodec(): ConnectionCodec | undefined {
+    return this.custom;
   }
 
   /** Framing once the client has sent a byte, else undefined. */
   get detectedFraming(): Framing | undefined {
-    return this.decoder.framing;
+    return this.decoder?.framing;
   }
 
   /** Unsent bytes queued in the socket. */
@@ -211,7 +226,7 @@ export class Connection implements FrameSink {
     // All replies produced by this read leave in one write.
     this.cork();
     try {
-      this.decoder.push(chunk, this);
+      this.stream.push(chunk, this);
     } catch (error) {
       // Thrown out of a socket 'data' listener it would take the whole process down.
       if (error instanceof FrameTooLargeException) this.handler.onFrameTooLarge(this, error);
@@ -242,12 +257,12 @@ export class Connection implements FrameSink {
       const s = JSON.stringify(body);
       json = s.length > 2 ? `{"${this._typeKey}":"${type}",${s.slice(1)}` : `{"${this._typeKey}":"${type}"}`;
     }
-    return this.write(encodeJson(this.framing, json));
+    return this.sendJson(json);
   }
 
-  /** Send an already serialised JSON text in this connection's framing. */
+  /** Send an already serialised JSON text in this connection's framing (or its codec's). */
   sendJson(json: string): boolean {
-    return this.write(encodeJson(this.framing, json));
+    return this.write(this.custom !== undefined ? this.custom.encode(json) : encodeJson(this.framing, json));
   }
 
   /** Send an already framed buffer (pre-encoded replies). Counted here, where the bytes go out. */
@@ -265,7 +280,9 @@ export class Connection implements FrameSink {
 
   /** The zero-length frame (answer to a zero-length heartbeat). */
   writeEmptyFrame(): boolean {
-    return this.write(EMPTY_FRAME);
+    if (this.custom === undefined) return this.write(EMPTY_FRAME);
+    const answer = this.custom.encodeEmpty();
+    return answer === undefined || this.write(answer);
   }
 
   /** Hold writes to send them as one (the replies to one read); pair with uncork(). */
@@ -313,7 +330,7 @@ export class Connection implements FrameSink {
     this._closeReason = reason;
     this.clearLoginTimer();
     this.held = undefined;
-    this.decoder.stop();
+    this.stream.stop();
     if (this.socket.destroyed) return;
     this.socket.end();
     // A peer that never reads would keep the socket half-closed: bound it.

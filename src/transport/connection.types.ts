@@ -1,4 +1,4 @@
-import type { BadFrameCode, FrameTooLargeException } from './codec';
+import type { BadFrameCode, Codec, FrameTooLargeException } from './codec';
 import type { Connection } from './connection';
 import type { TransportStats } from './transport-stats';
 
@@ -32,6 +32,8 @@ export interface ConnectionOptions {
   closeFlushMs: number;
   /** Where frames written are counted. */
   stats: TransportStats;
+  /** The listener's wire format. @default autoCodec (length or line, detected from the first byte) */
+  codec?: Codec;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { LimitHits } from '../admission/limit-hits';
 import { CLOCK, Clock } from '../common/clock';
@@ -10,7 +10,7 @@ import { ErrorCode } from '../protocol';
 import { AdmissionGate } from './admission-gate';
 import { CLIENT_AUTHENTICATOR, ClientAuthenticator } from './client-authenticator';
 import { CloseReason } from './close-reason';
-import type { BadFrameCode, FrameTooLargeException } from './codec';
+import { autoCodec, LONGLINK_CODEC, type BadFrameCode, type Codec, type FrameTooLargeException } from './codec';
 import { Connection, ConnectionHandler, ConnectionOptions } from './connection';
 import { FrameRouter } from './handlers';
 import { LoginGate } from './login-gate';
@@ -52,6 +52,8 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CLIENT_AUTHENTICATOR) authenticator: ClientAuthenticator,
     limitHits: LimitHits,
+    // The listener's wire format; optional so the server can be built without the module.
+    @Optional() @Inject(LONGLINK_CODEC) codec: Codec = autoCodec,
   ) {
     super();
     this.replies = new Replies(config, this.stats, this.logger);
@@ -75,6 +77,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       maxOutboundBytes: config.maxOutboundBytes,
       closeFlushMs: Math.max(100, Math.min(2000, config.shutdownGraceMs)),
       stats: this.stats,
+      codec,
     };
   }
 

@@ -7,3 +7,4 @@ export {
   type FrameSink,
 } from './frame-decoder';
 export { EMPTY_FRAME, encodeJson, encodeMessage } from './frame-encoder';
+export { autoCodec, BUILT_IN_CODECS, LONGLINK_CODEC, FramingCodec, lengthCodec, lineCodec, type Codec, type CodecOptions, type ConnectionCodec } from './codec';

@@ -35,7 +35,9 @@ export class HeartHandler {
     this.ctx.stats.heartbeats++;
     conn.noteHeartbeat();
     if (heart.ok !== undefined) return;
-    conn.write(this.reply(conn));
+    // An app's own codec encodes each reply (the generic path); the built-ins share pre-encoded ones.
+    if (conn.customCodec !== undefined) conn.sendJson(`{"${conn.typeKey}":"HEART","ok":true,"serverTime":${conn.lastReadAt}}`);
+    else conn.write(this.reply(conn));
   }
 
   /** A typeless heartbeat (a one-way client's): its fields kept, bounded, and no reply. */

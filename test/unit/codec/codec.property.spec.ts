@@ -8,7 +8,13 @@ import {
   type BadFrameCode,
   type FrameSink,
   type Framing,
+  autoCodec,
+  lengthCodec,
+  lineCodec,
+  type Codec,
+  EMPTY_FRAME,
 } from '../../../src/transport/codec';
+import { oneByteHeartbeatCodec } from '../../../examples/codecs/one-byte-heartbeat.codec';
 
 /** Strings whose byte length differs from their character count. */
 const text = fc.oneof(
@@ -113,6 +119,8 @@ const garbage = fc
       fc.integer({ min: 0, max: 400 }).map((n) => Buffer.alloc(n, 0x78)), // long runs without '\n'
       message.map((m) => encodeMessage('length', m)),
       message.map((m) => encodeMessage('line', m)),
+      fc.constantFrom(Buffer.from([1]), Buffer.from([1, 1, 1, 1]), Buffer.from([0, 0, 0, 0, 1])), // one-byte heartbeats
+      message.map((m) => oneByteHeartbeatCodec.create({ maxFrameBytes: 1 << 30 }).encode(JSON.stringify(m))),
     ),
     { maxLength: 30 },
   )
@@ -190,5 +198,106 @@ describe('codec properties on garbage', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/**
+ * The same properties through the Codec seam, for every built-in codec and
+ * the example codec (docs/PROTOCOL.md §1.1): whatever a listener is given
+ * must keep the decoder's guarantees.
+ */
+interface CodecCase {
+  codec: Codec;
+  /** How a peer frames one message for this codec. */
+  encode: (json: string) => Buffer;
+  /** A heartbeat the decoder reports as onEmptyFrame, if the format has one. */
+  heartbeat?: Buffer;
+}
+
+const exampleEncoder = oneByteHeartbeatCodec.create({ maxFrameBytes: 1 << 30 });
+const CODEC_CASES: Array<[string, CodecCase]> = [
+  ['auto (length peer)', { codec: autoCodec, encode: (j) => encodeMessage('length', JSON.parse(j)), heartbeat: EMPTY_FRAME }],
+  ['auto (line peer)', { codec: autoCodec, encode: (j) => encodeMessage('line', JSON.parse(j)) }],
+  ['length', { codec: lengthCodec, encode: (j) => lengthCodec.create({ maxFrameBytes: 1 << 30 }).encode(j), heartbeat: EMPTY_FRAME }],
+  ['line', { codec: lineCodec, encode: (j) => lineCodec.create({ maxFrameBytes: 1 << 30 }).encode(j) }],
+  ['one-byte-heartbeat example', { codec: oneByteHeartbeatCodec, encode: (j) => exampleEncoder.encode(j), heartbeat: exampleEncoder.encodeEmpty() }],
+];
+
+function runCodec(codec: Codec, chunks: Buffer[]): Event[] {
+  const decoder = codec.create({ maxFrameBytes: LIMIT });
+  const sink = new Recorder();
+  for (const chunk of chunks) {
+    try {
+      decoder.push(chunk, sink);
+    } catch (err) {
+      sink.events.push(isTooLarge(err) && decoder.bufferedBytes === 0 ? ['too-large'] : ['broken', String(err)]);
+      break;
+    }
+    if (decoder.bufferedBytes > LIMIT + 4) {
+      sink.events.push(['broken', `bufferedBytes ${decoder.bufferedBytes}`]);
+      break;
+    }
+  }
+  return sink.events;
+}
+
+describe.each(CODEC_CASES)('codec seam properties (%s)', (_name, { codec, encode, heartbeat }) => {
+  it('messages (and heartbeats), encoded, concatenated and split anywhere, decode to the same events in order', () => {
+    const item = heartbeat ? fc.oneof(message, fc.constant(null)) : message;
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 12 }), cuts, (items, points) => {
+        const wire = Buffer.concat(items.map((m) => (m === null ? heartbeat! : encode(JSON.stringify(m)))));
+        const decoder = codec.create({ maxFrameBytes: 65536 });
+        const sink = new Recorder();
+        try {
+          for (const chunk of split(wire, points)) decoder.push(chunk, sink);
+        } catch {
+          return false;
+        }
+        const expected = items.map((m) => (m === null ? ['empty'] : ['message', JSON.parse(JSON.stringify(m))]));
+        return decoder.bufferedBytes === 0 && isDeepStrictEqual(sink.events, expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('push never throws anything but FrameTooLargeException and never buffers more than limit + 4', () => {
+    fc.assert(
+      fc.property(garbage, cuts, (bytes, points) => {
+        const decoder = codec.create({ maxFrameBytes: LIMIT });
+        const sink = new Recorder();
+        for (const chunk of split(bytes, points)) {
+          try {
+            decoder.push(chunk, sink);
+          } catch (err) {
+            if (!isTooLarge(err) || decoder.bufferedBytes !== 0) return false;
+          }
+          if (decoder.bufferedBytes > LIMIT + 4) return false;
+        }
+        return true;
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decoding does not depend on how the stream is chunked, up to the first oversize frame', () => {
+    fc.assert(
+      fc.property(garbage, cuts, (bytes, points) => {
+        const whole = runCodec(codec, [bytes]);
+        return !whole.some((e) => e[0] === 'broken') && isDeepStrictEqual(runCodec(codec, split(bytes, points)), whole);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stop() drops what is buffered and ignores later bytes', () => {
+    const decoder = codec.create({ maxFrameBytes: LIMIT });
+    const sink = new Recorder();
+    const frame = encode('{"type":"HEART"}');
+    decoder.push(frame.subarray(0, frame.length - 1), sink);
+    decoder.stop();
+    decoder.push(frame, sink);
+    expect(decoder.bufferedBytes).toBe(0);
+    expect(sink.events).toEqual([]);
   });
 });
