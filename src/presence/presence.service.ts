@@ -5,7 +5,9 @@ import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { initialLiveness, LivenessState } from '../heartbeat/heartbeat-counter';
 import type { Connection } from '../transport/connection';
 import { CloseEvent, CloseReason, LoginEvent, LongLinkServer } from '../transport/long-link.server';
+import { LimitHits } from '../admission/limit-hits';
 import { detachRecord } from './detach-record';
+import { RecordCap } from './record-cap';
 import { PRESENCE_STORE, PresenceStore } from './presence.store';
 import type {
   ClientFilter,
@@ -56,13 +58,16 @@ export class PresenceService implements OnModuleDestroy {
   readonly events$: Observable<PresenceEvent> = this.subject.asObservable();
   /** Transitions since start, by target status (metrics). */
   readonly transitionCounts: Record<PresenceStatus, number> = { alive: 0, leave: 0, close: 0 };
+  private readonly cap: RecordCap<PresenceEntry>;
 
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PRESENCE_STORE) private readonly store: PresenceStore,
     private readonly server: LongLinkServer,
+    private readonly limitHits: LimitHits,
   ) {
+    this.cap = new RecordCap(config.limits.maxClientRecords, this.entries, (id) => this.remove(id), limitHits, (line) => this.logger.warn(line), config.admission.logThrottleMs);
     // Registered here, before any later part's listener, so that a record is
     // up to date when others (commands) react to the same login or close.
     server.on('login', (conn, event) => this.onLogin(conn, event));
@@ -70,7 +75,18 @@ export class PresenceService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.cap.close();
     this.subject.complete();
+  }
+
+  /** MAX_CLIENT_RECORDS (see RecordCap): may a login of `clientId` complete? May drop the oldest close record. */
+  admit(clientId: string): boolean {
+    return this.cap.admit(clientId);
+  }
+
+  /** The error a refused new clientId gets. */
+  get recordsFullMessage(): string {
+    return this.cap.fullMessage;
   }
 
   // ---- queries -------------------------------------------------------------------
@@ -144,9 +160,14 @@ export class PresenceService implements OnModuleDestroy {
   expireIfClosed(entry: PresenceEntry, now: number): boolean {
     if (entry.status !== 'close' || entry.conn) return false;
     if (now - entry.liveness.statusSince < this.config.presence.closedRetentionMs) return false;
-    this.entries.delete(entry.clientId);
-    this.persist(this.store.delete(entry.clientId), entry.clientId);
+    this.remove(entry.clientId);
     return true;
+  }
+
+  private remove(clientId: string): void {
+    this.entries.delete(clientId);
+    this.cap.onRemoved(clientId);
+    this.persist(this.store.delete(clientId), clientId);
   }
 
   // ---- transport events --------------------------------------------------------------
@@ -169,6 +190,8 @@ export class PresenceService implements OnModuleDestroy {
       epoch: (entry?.base.epoch ?? 0) + 1,
     };
     if (!entry) {
+      // Asked by the transport before the login completed; here only room is made (two logins raced for the last place).
+      this.cap.admit(clientId, false);
       entry = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
       entry.conn = conn;
       entry.lastSeenAt = now;
@@ -230,6 +253,7 @@ export class PresenceService implements OnModuleDestroy {
     entry.transitions.push(event);
     if (entry.transitions.length > this.config.presence.historySize) entry.transitions.shift();
     this.transitionCounts[next]++;
+    this.cap.onStatus(entry.clientId, next);
     // Checked first: at 15,000 logins a second the unused string is not free.
     if (Logger.isLevelEnabled('log')) this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
     this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
