@@ -32,6 +32,8 @@ export interface Target {
   ackedCount(batchId: string): Promise<number | undefined>;
   /** Its stdout+stderr so far (for error reports). */
   output(): string;
+  /** Lines it has written to stdout+stderr since it started. */
+  readonly logLines: number;
   stop(): Promise<void>;
 }
 
@@ -41,7 +43,23 @@ export interface GatewayTargetOptions {
   heartbeatMs?: number;
   /** Write a CPU profile (node --cpu-prof) into this directory. */
   cpuProfDir?: string;
+  /**
+   * Settings on top of the bench's own. S1-S5 turn admission control off
+   * (ADMISSION_OFF): their fleets come from a handful of loopback addresses
+   * at thousands of connects a second, which is what it is there to stop;
+   * the abuse scenario measures it on.
+   */
+  env?: Record<string, string>;
 }
+
+/** The per-IP, per-host and per-connection rates off (the frame budget and the bounds stay on). */
+export const ADMISSION_OFF: Record<string, string> = {
+  CONNECT_RATE_PER_IP: '0',
+  FLAP_MAX_LOGINS: '0',
+  FLAP_HOST_MAX_LOGINS: '0',
+  CONN_MSG_RATE: '0',
+  CONN_BYTE_RATE: '0',
+};
 
 /** A port that was free a moment ago (listen on 0, read, close). */
 export async function freePort(): Promise<number> {
@@ -69,6 +87,7 @@ function canConnect(port: number): Promise<boolean> {
 
 class ProcessTarget implements Target {
   private log = '';
+  logLines = 0;
   constructor(
     readonly kind: TargetKind,
     private readonly child: ChildProcess,
@@ -79,6 +98,7 @@ class ProcessTarget implements Target {
     const keep = (chunk: Buffer) => {
       // Only the tail matters for an error report.
       this.log = (this.log + chunk.toString()).slice(-8000);
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.logLines++;
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -181,6 +201,7 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
       ADMIN_TOKEN,
       MAX_CONNECTIONS: String(options.maxConnections),
       HEARTBEAT_MS: String(options.heartbeatMs ?? 10000),
+      ...(options.env ?? ADMISSION_OFF),
     },
   });
   return new ProcessTarget('gateway', child, tcpPort, httpPort, options.cpuProfDir ? 'SIGUSR2' : 'SIGTERM').ready();
