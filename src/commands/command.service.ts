@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LogThrottle } from '../admission/log-throttle';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { filter, Observable, Subject, take } from 'rxjs';
 import { CLOCK, Clock } from '../common/clock';
@@ -48,6 +49,8 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
   readonly transitionCounts: Record<CommandStatus, number> = { queued: 0, sent: 0, acked: 0, failed: 0, expired: 0 };
   /** ACKs that named a command this client does not have (metrics). */
   strayAcks = 0;
+  /** A client can send ACKs for ids it makes up as fast as it likes: one line per LOG_THROTTLE_MS, with a count. */
+  private readonly strayLog: LogThrottle;
 
   /** clientId → the tail of its delivery chain: sends to one client never interleave. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -68,7 +71,9 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     @Inject(COMMAND_STORE) private readonly store: CommandStore,
     private readonly server: LongLinkServer,
     private readonly presence: PresenceService,
-  ) {}
+  ) {
+    this.strayLog = new LogThrottle((line) => this.logger.warn(line), config.admission.logThrottleMs);
+  }
 
   onModuleInit(): void {
     // After PresenceService (which listens from its constructor), so the
@@ -86,6 +91,7 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     this.server.off('ack', this.onAck);
     clearInterval(this.sweepTimer);
     clearTimeout(this.earlyTimer);
+    this.strayLog.close();
     this.subject.complete();
   }
 
@@ -335,7 +341,7 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     const command = await this.store.get(ack.id);
     if (!command || command.clientId !== conn.clientId) {
       this.strayAcks++;
-      this.logger.warn(`ignored ACK from '${conn.clientId}' for command '${ack.id}': ${command ? `it belongs to '${command.clientId}'` : 'unknown id'}`);
+      this.strayLog.note('stray ACK', () => `ignored ACK from '${conn.clientId}' for command '${ack.id}': ${command ? `it belongs to '${command.clientId}'` : 'unknown id'}`);
       return;
     }
     this.logger.debug(`ACK for command '${ack.id}' of '${command.clientId}' ignored: already ${command.status}`);
