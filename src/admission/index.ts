@@ -4,3 +4,4 @@ export * from './token-bucket';
 export * from './limit-hits';
 export * from './keyed-buckets';
 export * from './admission-control';
+export * from './frame-budget';
