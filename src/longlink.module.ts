@@ -7,11 +7,18 @@ import { HealthController } from './admin/health.controller';
 import { ScheduleModule } from '@nestjs/schedule';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { PresenceModule } from './presence/presence.module';
-import { COMMAND_STORE } from './commands/command.store';
+import { COMMAND_STORE, CommandStore } from './commands/command.store';
 import { CommandService } from './commands/command.service';
-import { MemoryCommandStore } from './commands/memory-command.store';
+import { COMMAND_DELIVERY, CommandDelivery, SESSION_CONTROL, SessionControl } from './common/ports';
+import { assertClusterModeAvailable } from './cluster/cluster-mode';
+import { PRESENCE_STORE, PresenceStore } from './presence/presence.store';
+import { asProvider, assertStoreAvailable, StoreProvider, storeProviders } from './stores';
+import { LocalCommandDelivery, LocalSessionControl } from './transport/local-ports';
+import { TRANSPORT_SESSIONS } from './transport/session-view';
 import { MetricsService } from './metrics/metrics.service';
+import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { LimitHits } from './admission/limit-hits';
+import { AdmissionControl } from './admission/admission-control';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
 import { AdminEventsService } from './admin/admin-events.service';
@@ -19,6 +26,7 @@ import { ClientsController } from './admin/clients.controller';
 import { CommandsController } from './admin/commands.controller';
 import { EventsController } from './admin/events.controller';
 import { MetricsController } from './admin/metrics.controller';
+import { DashboardController } from './admin/dashboard.controller';
 
 export interface LongLinkModuleOptions {
   /** Validated configuration; default: parsed from process.env. */
@@ -31,12 +39,42 @@ export interface LongLinkModuleOptions {
   adminApi?: boolean;
   /** Tuning of the admin API (SSE keep-alive). */
   admin?: Partial<AdminApiOptions>;
+  /**
+   * Where client records live, instead of the built-in store named by
+   * `STORE`: a class implementing PresenceStore (constructed by Nest, so it
+   * may inject LONGLINK_CONFIG, CLOCK, …) or a provider without `provide`
+   * (`{ useFactory, inject }`, `{ useValue }`). It must pass
+   * `presenceStoreContract` (test/contract/presence-store.contract.ts).
+   * @default the store STORE names (memory)
+   */
+  presenceStore?: StoreProvider<PresenceStore>;
+  /**
+   * Where commands live, as `presenceStore`; must pass `commandStoreContract`.
+   * @default the store STORE names (memory)
+   */
+  commandStore?: StoreProvider<CommandStore>;
+  /**
+   * How presence ends a session (kick). The transport's LocalSessionControl
+   * is always provided (inject it to wrap it, e.g. a cluster bus that routes
+   * kicks to the node holding the client).
+   * @default LocalSessionControl
+   */
+  sessionControl?: StoreProvider<SessionControl>;
+  /**
+   * How commands reach a client's session; LocalCommandDelivery is always
+   * provided, for a routing implementation to wrap.
+   * @default LocalCommandDelivery
+   */
+  commandDelivery?: StoreProvider<CommandDelivery>;
 }
+
+/** The options that decide which classes exist (static in forRootAsync too). */
+type StaticOptions = Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin' | 'presenceStore' | 'commandStore' | 'sessionControl' | 'commandDelivery'>;
 
 /** What `forRootAsync`'s factory returns: the options that may need other providers to compute. */
 export type LongLinkRuntimeOptions = Pick<LongLinkModuleOptions, 'config' | 'clock'>;
 
-export interface LongLinkModuleAsyncOptions extends Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin'> {
+export interface LongLinkModuleAsyncOptions extends StaticOptions {
   /** Modules whose providers the factory injects (e.g. ConfigModule). */
   imports?: ModuleMetadata['imports'];
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
@@ -55,8 +93,8 @@ const LONGLINK_RUNTIME_OPTIONS = Symbol('LONGLINK_RUNTIME_OPTIONS');
 export class LongLinkModule {
   static forRoot(options: LongLinkModuleOptions = {}): DynamicModule {
     const config = options.config ?? parseConfig(process.env);
-    // Fails here, before anything listens, when production has no ADMIN_TOKEN.
-    if (options.adminApi !== false) assertAdminAuthConfig(config);
+    // Fails here, before anything listens, naming the key.
+    assertStartable(config, options);
     return LongLinkModule.assemble(options, [
       { provide: LONGLINK_CONFIG, useValue: config },
       { provide: CLOCK, useValue: options.clock ?? systemClock },
@@ -76,7 +114,7 @@ export class LongLinkModule {
         inject: [LONGLINK_RUNTIME_OPTIONS],
         useFactory: (runtime: LongLinkRuntimeOptions) => {
           const config = runtime.config ?? parseConfig(process.env);
-          if (options.adminApi !== false) assertAdminAuthConfig(config);
+          assertStartable(config, options);
           return config;
         },
       },
@@ -85,27 +123,58 @@ export class LongLinkModule {
     return { ...module, imports: [...(options.imports ?? []), ...(module.imports ?? [])] };
   }
 
-  private static assemble(
-    options: Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin'>,
-    optionProviders: Provider[],
-  ): DynamicModule {
+  private static assemble(options: StaticOptions, optionProviders: Provider[]): DynamicModule {
     const adminApi = options.adminApi !== false;
     const providers: Provider[] = [
       ...optionProviders,
       { provide: CLIENT_AUTHENTICATOR, useClass: options.authenticator ?? ConfigClientAuthenticator },
       LongLinkServer,
-      { provide: COMMAND_STORE, useClass: MemoryCommandStore },
+      { provide: TRANSPORT_SESSIONS, useExisting: LongLinkServer },
+      LocalSessionControl,
+      LocalCommandDelivery,
+      asProvider(SESSION_CONTROL, options.sessionControl ?? { useExisting: LocalSessionControl }),
+      asProvider(COMMAND_DELIVERY, options.commandDelivery ?? { useExisting: LocalCommandDelivery }),
+      ...storeProviders(options),
       CommandService,
       MetricsService,
       LimitHits,
+      AdmissionControl,
+      GatewayLifecycle,
       ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
     ];
     return {
       module: LongLinkModule,
       imports: [ScheduleModule.forRoot(), PresenceModule, HeartbeatModule],
       providers,
-      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController] : [],
-      exports: [LONGLINK_CONFIG, CLOCK, CLIENT_AUTHENTICATOR, LongLinkServer, PresenceModule, HeartbeatModule, COMMAND_STORE, CommandService, MetricsService, LimitHits],
+      controllers: adminApi ? [HealthController, ClientsController, CommandsController, EventsController, MetricsController, DashboardController] : [],
+      exports: [
+        LONGLINK_CONFIG,
+        CLOCK,
+        CLIENT_AUTHENTICATOR,
+        LongLinkServer,
+        TRANSPORT_SESSIONS,
+        SESSION_CONTROL,
+        COMMAND_DELIVERY,
+        LocalSessionControl,
+        LocalCommandDelivery,
+        PresenceModule,
+        HeartbeatModule,
+        PRESENCE_STORE,
+        COMMAND_STORE,
+        CommandService,
+        MetricsService,
+        LimitHits,
+        AdmissionControl,
+        GatewayLifecycle,
+      ],
     };
   }
+}
+
+/** Start-up rules on the configuration, before anything listens; each names its key. */
+function assertStartable(config: LongLinkConfig, options: StaticOptions): void {
+  // Production without ADMIN_TOKEN.
+  if (options.adminApi !== false) assertAdminAuthConfig(config);
+  assertClusterModeAvailable(config);
+  assertStoreAvailable(config, options);
 }

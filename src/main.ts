@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { config as loadDotenv } from 'dotenv';
@@ -18,14 +19,15 @@ async function main(): Promise<void> {
   }
   // Loaded only once the configuration is valid, so a bad value fails fast
   // (Nest and everything behind it take a couple of seconds to load).
-  const { startGateway } = require('./bootstrap') as typeof import('./bootstrap');
-  const { app } = await startGateway(config);
-  app.enableShutdownHooks();
+  const { startGateway, installShutdownSignals } = require('./bootstrap') as typeof import('./bootstrap');
+  const gateway = await startGateway(config);
+  // Not app.enableShutdownHooks(): the drain must come before Nest's close, and the exit must be bounded.
+  installShutdownSignals(gateway, config);
   const logger = new Logger('longlink');
   if (config.auth.mode === 'none') {
     logger.warn('AUTH_MODE=none: any client may log in under any clientId (set AUTH_MODE=token for production)');
   }
-  logger.log(`admin API on http://${config.http.host}:${config.http.port} (node ${config.nodeId})`);
+  logger.log(`admin API on http://${config.http.host}:${gateway.httpPort} (node ${config.nodeId})`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
+import { tokensEqual } from '../common/tokens-equal';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 
 export class AdminTokenRequiredError extends Error {
@@ -15,10 +15,6 @@ export function assertAdminAuthConfig(config: LongLinkConfig): void {
   if (!config.adminToken && config.nodeEnv === 'production') throw new AdminTokenRequiredError();
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
 /**
  * `Authorization: Bearer <ADMIN_TOKEN>` on every admin route (not /health).
  * Without ADMIN_TOKEN the API is open, which start-up refuses in production
@@ -27,11 +23,10 @@ function digest(value: string): Buffer {
 @Injectable()
 export class AdminAuthGuard implements CanActivate, OnModuleInit {
   private readonly logger = new Logger('AdminAuth');
-  /** Compared as digests: equal length, so timingSafeEqual never throws and the length does not leak. */
-  private readonly expected: Buffer | undefined;
+  private readonly expected: string | undefined;
 
   constructor(@Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig) {
-    this.expected = config.adminToken ? digest(config.adminToken) : undefined;
+    this.expected = config.adminToken || undefined;
   }
 
   onModuleInit(): void {
@@ -45,7 +40,7 @@ export class AdminAuthGuard implements CanActivate, OnModuleInit {
     if (!header) throw new UnauthorizedException('missing Authorization header: send Authorization: Bearer <ADMIN_TOKEN>');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new UnauthorizedException('Authorization header is not of the form Bearer <ADMIN_TOKEN>');
-    if (!timingSafeEqual(digest(match[1]), this.expected)) throw new UnauthorizedException('wrong admin token');
+    if (!tokensEqual(match[1], this.expected)) throw new UnauthorizedException('wrong admin token');
     return true;
   }
 }

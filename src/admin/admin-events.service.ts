@@ -1,16 +1,21 @@
 import { Inject, Injectable, MessageEvent, OnModuleDestroy } from '@nestjs/common';
-import { BehaviorSubject, filter, interval, map, merge, Observable, Subject, takeUntil } from 'rxjs';
+import { BehaviorSubject, filter, interval, map, merge, Observable, Subject, Subscription, takeUntil } from 'rxjs';
 import { CommandService } from '../commands/command.service';
+import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresenceService } from '../presence/presence.service';
 import { ADMIN_API_OPTIONS, AdminApiOptions } from './admin.options';
+import { EventReplay, StampedEvent } from './event-replay';
 
 /**
  * The live feed behind `GET /events`: presence and command events as SSE
- * messages, plus a keep-alive comment. Each listener is a subscription to
- * the services' Subjects and nothing else (no buffer here: a listener that
- * stops reading is dropped by the SSE writer past SSE_MAX_PENDING_CHARS),
- * and it is counted so a leak would show.
+ * messages with ids, plus a keep-alive comment. Every event is stamped and
+ * kept in a ring of the last SSE_REPLAY_EVENTS, so a listener that comes
+ * back with `Last-Event-ID` gets what it missed, then the live feed, with
+ * nothing lost or doubled between the two (both happen in one synchronous
+ * step). Beyond the ring it gets `event: reset` and must resync. Listeners
+ * are counted so a leak would show; one that stops reading is dropped by the
+ * SSE writer past SSE_MAX_PENDING_CHARS.
  */
 @Injectable()
 export class AdminEventsService implements OnModuleDestroy {
@@ -18,13 +23,23 @@ export class AdminEventsService implements OnModuleDestroy {
   /** Listeners right now; emits on every change (tests wait on it, metrics read it). */
   readonly listeners$: Observable<number> = this.count.asObservable();
   private readonly closing = new Subject<void>();
+  private readonly live = new Subject<StampedEvent>();
+  private readonly replay: EventReplay;
+  private readonly sources: Subscription;
 
   constructor(
-    private readonly presence: PresenceService,
-    private readonly commands: CommandService,
+    presence: PresenceService,
+    commands: CommandService,
     @Inject(ADMIN_API_OPTIONS) private readonly options: AdminApiOptions,
+    @Inject(LONGLINK_CONFIG) config: LongLinkConfig,
     metrics: MetricsService,
   ) {
+    this.replay = new EventReplay(config.sseReplayEvents);
+    // Stamped whether anyone listens or not: the listener that reconnects is the one that was not listening.
+    this.sources = merge(
+      presence.events$.pipe(map((data) => this.replay.stamp('presence', data))),
+      commands.events$.pipe(map((data) => this.replay.stamp('command', data))),
+    ).subscribe(this.live);
     metrics.gauge('longlink_sse_listeners', 'Open GET /events streams', () => this.count.value);
   }
 
@@ -32,22 +47,35 @@ export class AdminEventsService implements OnModuleDestroy {
     return this.count.value;
   }
 
-  /** Completes every open stream, so that HTTP shutdown does not wait on them. */
-  onModuleDestroy(): void {
+  /** Completes every open stream (and refuses none later: a new one ends at once), so HTTP shutdown does not wait on them. */
+  endStreams(): void {
     this.closing.next();
     this.closing.complete();
   }
 
-  stream(clientId?: string): Observable<MessageEvent> {
-    const mine = <T extends { clientId: string }>(source: Observable<T>) =>
-      clientId === undefined ? source : source.pipe(filter((e) => e.clientId === clientId));
+  onModuleDestroy(): void {
+    this.endStreams();
+    this.sources.unsubscribe();
+  }
+
+  /** `lastEventId`: the `Last-Event-ID` of a reconnecting listener. */
+  stream(clientId?: string, lastEventId?: string): Observable<MessageEvent> {
+    const mine = (e: StampedEvent) => clientId === undefined || e.data.clientId === clientId;
     const feed = merge(
-      mine(this.presence.events$).pipe(map((data): MessageEvent => ({ type: 'presence', data }))),
-      mine(this.commands.events$).pipe(map((data): MessageEvent => ({ type: 'command', data }))),
+      this.live.pipe(filter(mine)),
       interval(this.options.sseHeartbeatMs).pipe(map((): MessageEvent => ({ comment: 'ping' }))),
     ).pipe(takeUntil(this.closing));
     return new Observable<MessageEvent>((subscriber) => {
       this.count.next(this.count.value + 1);
+      if (lastEventId !== undefined) {
+        const missed = this.replay.since(lastEventId);
+        if (missed.ok) {
+          for (const event of missed.events) if (mine(event)) subscriber.next(event);
+        } else {
+          // Its id is kept, so that the next reconnect resumes from here.
+          subscriber.next({ type: 'reset', id: this.replay.lastId, data: { reason: missed.reason, lastEventId, window: this.replay.capacity } });
+        }
+      }
       const subscription = feed.subscribe(subscriber);
       return () => {
         subscription.unsubscribe();

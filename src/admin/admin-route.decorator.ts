@@ -1,6 +1,6 @@
 import { applyDecorators, BadRequestException, Injectable, PipeTransform, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
-import { CLIENT_ID_PATTERN } from '../protocol';
+import { CLIENT_ID_RULE, isClientId } from '../protocol';
 import { AdminAuthGuard } from './admin-auth';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { adminValidationPipe } from './admin-validation.pipe';
@@ -32,7 +32,7 @@ export function AdminApi(): ClassDecorator {
 @Injectable()
 export class ClientIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!CLIENT_ID_PATTERN.test(value)) throw new BadRequestException('clientId must be 1-128 characters of [A-Za-z0-9._:@-]');
+    if (!isClientId(value)) throw new BadRequestException(`clientId must be ${CLIENT_ID_RULE}`);
     return value;
   }
 }

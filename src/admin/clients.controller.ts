@@ -33,7 +33,7 @@ export class ClientsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List clients', description: 'Filtered, ordered by clientId, paged with `limit` and `cursor`.' })
+  @ApiOperation({ operationId: 'listClients', summary: 'List clients', description: 'Filtered, ordered by clientId, paged with `limit` and `cursor`.' })
   @ApiOkResponse({ type: ClientPageDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Bad query parameter' })
   list(@Query() query: ListClientsQueryDto): Promise<Page<ClientRecord>> {
@@ -42,7 +42,7 @@ export class ClientsController {
   }
 
   @Get('stats')
-  @ApiOperation({ summary: 'Counts by status, connected, and per node' })
+  @ApiOperation({ operationId: 'getClientStats', summary: 'Counts by status, connected, and per node' })
   @ApiOkResponse({ type: PresenceStatsDto })
   stats(): Promise<PresenceStats> {
     return this.presence.stats();
@@ -51,6 +51,7 @@ export class ClientsController {
   @Post('kick')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
+    operationId: 'kickClients',
     summary: 'Kick many clients',
     description: 'By `clientIds`, or by a non-empty `filter`. Each gets `KICK {reason:"kicked"}` and is closed; status becomes close (kicked).',
   })
@@ -80,7 +81,7 @@ export class ClientsController {
   }
 
   @Get(':clientId')
-  @ApiOperation({ summary: 'One client, with its recent transitions' })
+  @ApiOperation({ operationId: 'getClient', summary: 'One client, with its recent transitions' })
   @ApiOkResponse({ type: ClientRecordDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
   async get(@Param('clientId', ClientIdPipe) clientId: string): Promise<ClientRecord> {
@@ -90,7 +91,7 @@ export class ClientsController {
   }
 
   @Delete(':clientId')
-  @ApiOperation({ summary: 'Kick a client', description: 'Sends `KICK {reason:"kicked"}` and closes the socket; status becomes close (kicked). Idempotent.' })
+  @ApiOperation({ operationId: 'kickClient', summary: 'Kick a client', description: 'Sends `KICK {reason:"kicked"}` and closes the socket; status becomes close (kicked). Idempotent.' })
   @ApiOkResponse({ type: KickResultDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
   async kick(@Param('clientId', ClientIdPipe) clientId: string): Promise<KickResultDto> {
@@ -100,6 +101,7 @@ export class ClientsController {
 
   @Post(':clientId/commands')
   @ApiOperation({
+    operationId: 'sendCommand',
     summary: 'Send a command to a client',
     description:
       'Sent at once when the client is connected, else queued until its next LOGIN. With `waitMs`: 200 with the outcome when it was acked, failed or expired in time. Otherwise 202 with the current state; poll GET /commands/{id}.',
@@ -124,7 +126,7 @@ export class ClientsController {
   }
 
   @Get(':clientId/commands')
-  @ApiOperation({ summary: "A client's commands, oldest first" })
+  @ApiOperation({ operationId: 'listClientCommands', summary: "A client's commands, oldest first" })
   @ApiOkResponse({ type: CommandPageDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such client and no commands for it' })
   async commandsOf(@Param('clientId', ClientIdPipe) clientId: string, @Query() query: ClientCommandsQueryDto): Promise<Page<CommandRecord>> {

@@ -15,6 +15,7 @@ export class CommandsController {
   @Post('broadcast')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
+    operationId: 'broadcastCommand',
     summary: 'Send a command to every matching client',
     description: 'One command per client matching `filter` (all known clients without one), under one batchId. Clients in close are skipped unless queue: true.',
   })
@@ -25,7 +26,7 @@ export class CommandsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List commands', description: 'By batchId (of a broadcast), clientId and/or status; oldest first, paged.' })
+  @ApiOperation({ operationId: 'listCommands', summary: 'List commands', description: 'By batchId (of a broadcast), clientId and/or status; oldest first, paged.' })
   @ApiOkResponse({ type: CommandPageDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   list(@Query() query: ListCommandsQueryDto): Promise<Page<CommandRecord>> {
@@ -34,7 +35,7 @@ export class CommandsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One command and its outcome' })
+  @ApiOperation({ operationId: 'getCommand', summary: 'One command and its outcome' })
   @ApiOkResponse({ type: CommandRecordDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
   get(@Param('id') id: string): Promise<CommandRecord> {

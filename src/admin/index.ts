@@ -12,3 +12,4 @@ export * from './metrics.controller';
 export * from './health.controller';
 export * from './openapi';
 export * from './dto';
+export * from './dashboard.controller';

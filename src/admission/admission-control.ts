@@ -37,6 +37,7 @@ export class AdmissionControl implements OnModuleDestroy {
   private readonly clients: FlapDetector | undefined;
   private readonly hosts: FlapDetector | undefined;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
+  private newClients: ((clientId: string) => string | undefined) | undefined;
 
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
@@ -90,6 +91,16 @@ export class AdmissionControl implements OnModuleDestroy {
     if (clientBan) return this.banned('flap_client', `clientId '${clientId}'`, a.flapMaxLogins, clientBan, now, 'logins');
     if (hostBan) return this.banned('flap_host', `peer host ${host}`, a.flapHostMaxLogins, hostBan, now, 're-logins');
     return undefined;
+  }
+
+  /** Presence registers its MAX_CLIENT_RECORDS check here (the transport does not know presence). */
+  checkNewClientsWith(check: (clientId: string) => string | undefined): void {
+    this.newClients = check;
+  }
+
+  /** MAX_CLIENT_RECORDS: undefined when `clientId` may log in, else the message of its SERVER_FULL refusal. */
+  admitRecord(clientId: string): string | undefined {
+    return this.newClients?.(clientId);
   }
 
   /** Budgets for a new connection. */

@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { CLIENT_ID_PATTERN } from '../protocol';
+import { CLIENT_ID_RULE, isClientId } from '../protocol';
 import type { Framing } from '../transport/codec';
 import { BACKOFF_DEFAULTS } from './backoff';
 
@@ -21,7 +21,7 @@ export interface LongLinkClientOptions {
   host: string;
   /** Gateway long-link port (TCP_PORT). */
   port: number;
-  /** This client's id: 1-128 characters of [A-Za-z0-9._:@-]. */
+  /** This client's id: CLIENT_ID_RULE (1-128 characters of [A-Za-z0-9._:@-]). */
   clientId: string;
   /** Sent in LOGIN (AUTH_MODE=token). @default undefined */
   token?: string;
@@ -101,8 +101,8 @@ function positive(name: string, value: number, allowZero = false): number {
 export function resolveClientOptions(o: LongLinkClientOptions): ResolvedClientOptions {
   if (typeof o.host !== 'string' || o.host.length === 0) throw new TypeError('LongLinkClient option host must be a non-empty string');
   if (!Number.isInteger(o.port) || o.port <= 0 || o.port > 65535) throw new RangeError(`LongLinkClient option port must be 1-65535, got ${o.port}`);
-  if (typeof o.clientId !== 'string' || !CLIENT_ID_PATTERN.test(o.clientId)) {
-    throw new TypeError(`LongLinkClient option clientId must be 1-128 characters of [A-Za-z0-9._:@-], got '${o.clientId}'`);
+  if (!isClientId(o.clientId)) {
+    throw new TypeError(`LongLinkClient option clientId must be ${CLIENT_ID_RULE}, got '${o.clientId}'`);
   }
   const framing = o.framing ?? CLIENT_DEFAULTS.framing;
   if (framing !== 'length' && framing !== 'line') throw new TypeError(`LongLinkClient option framing must be 'length' or 'line', got '${framing}'`);

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { LogThrottle } from '../admission/log-throttle';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { filter, Observable, Subject, take } from 'rxjs';
+import { filter, Observable, Subject, Subscription, take } from 'rxjs';
 import { CLOCK, Clock } from '../common/clock';
+import { COMMAND_DELIVERY, CommandDelivery } from '../common/ports';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import type { ClientFilter, Page, PageRequest } from '../presence/presence.types';
 import { PresenceService } from '../presence/presence.service';
-import type { AckMessage } from '../protocol';
-import type { Connection } from '../transport/connection';
-import { encodeJson } from '../transport/codec';
-import { LongLinkServer } from '../transport/long-link.server';
+import { cmdBody, cmdFrameBytes } from '../protocol/cmd-frame';
+import { TRANSPORT_SESSIONS, TransportSessions } from '../transport/session-view';
+import type { AckEvent } from '../transport/transport.events';
 import {
   ClientClosedError,
   ClientNotFoundError,
@@ -17,7 +17,6 @@ import {
   CommandTooLargeError,
   QueueFullError,
 } from './command.errors';
-import { CmdBody, cmdBody, cmdFrameBytes, cmdJson } from './command-frame';
 import { COMMAND_STORE, CommandPatch, CommandStore } from './command.store';
 import {
   CommandEvent,
@@ -37,7 +36,8 @@ export const COMMAND_SWEEP_MS = 1000;
  * live connection or queues them until its next LOGIN, re-sends what was
  * sent but not acked after a reconnect (at-least-once), records ACKs, and
  * expires what outlives its TTL. Every status change is one event on
- * `events$`. It knows sockets only through LongLinkServer, and HTTP not at all.
+ * `events$`. It reacts to presence's sessions (deliver on login), writes
+ * through CommandDelivery, and knows neither sockets nor HTTP.
  */
 @Injectable()
 export class CommandService implements OnModuleInit, OnModuleDestroy {
@@ -60,26 +60,26 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
   /** Sweeps run one after another; the timer skips its turn while one is queued. */
   private sweepChain: Promise<unknown> = Promise.resolve();
   private sweepsQueued = 0;
-  private readonly onLogin = (conn: Connection) => this.flush(conn.clientId as string);
-  private readonly onAck = (conn: Connection, ack: AckMessage) => {
-    this.recordAck(conn, ack).catch((error: Error) => this.logger.error(`ACK '${ack.id}' not recorded: ${error.message}`));
+  private sessions: Subscription | undefined;
+  private readonly onAck = (event: AckEvent) => {
+    this.recordAck(event).catch((error: Error) => this.logger.error(`ACK '${event.ack.id}' not recorded: ${error.message}`));
   };
 
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(COMMAND_STORE) private readonly store: CommandStore,
-    private readonly server: LongLinkServer,
+    @Inject(COMMAND_DELIVERY) private readonly delivery: CommandDelivery,
+    @Inject(TRANSPORT_SESSIONS) private readonly transport: TransportSessions,
     private readonly presence: PresenceService,
   ) {
     this.strayLog = new LogThrottle((line) => this.logger.warn(line), config.admission.logThrottleMs);
   }
 
   onModuleInit(): void {
-    // After PresenceService (which listens from its constructor), so the
-    // client's record is up to date when its queue is flushed.
-    this.server.on('login', this.onLogin);
-    this.server.on('ack', this.onAck);
+    // A session event comes after presence has updated the client's record.
+    this.sessions = this.presence.sessions$.subscribe((event) => this.flush(event.clientId));
+    this.transport.on('ack', this.onAck);
     this.sweepTimer = setInterval(() => {
       if (this.sweepsQueued === 0) void this.sweep();
     }, COMMAND_SWEEP_MS);
@@ -87,8 +87,8 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.server.off('login', this.onLogin);
-    this.server.off('ack', this.onAck);
+    this.sessions?.unsubscribe();
+    this.transport.off('ack', this.onAck);
     clearInterval(this.sweepTimer);
     clearTimeout(this.earlyTimer);
     this.strayLog.close();
@@ -160,12 +160,12 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
    */
   private async dispatch(clientIds: readonly string[], name: string, data: unknown, options: SendCommandOptions): Promise<DispatchOutcome[]> {
     const outcomes: Array<DispatchOutcome | undefined> = new Array(clientIds.length);
-    const conns: Array<Connection | undefined> = new Array(clientIds.length);
+    const live: boolean[] = new Array(clientIds.length);
     let accepted = 0;
     let awaited = false;
     for (let i = 0; i < clientIds.length; i++) {
-      conns[i] = this.liveConnection(clientIds[i]);
-      if (conns[i] === undefined && !options.queue) {
+      live[i] = this.delivery.isConnected(clientIds[i]);
+      if (!live[i] && !options.queue) {
         awaited = true;
         const record = await this.presence.get(clientIds[i]);
         if (!record) outcomes[i] = { kind: 'unknown' };
@@ -187,9 +187,8 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
       if (outcomes[i] !== undefined) continue;
       const clientId = clientIds[i];
       // Connections may have come or gone during an await above.
-      const conn = awaited ? this.liveConnection(clientId) : conns[i];
-      const direct = conn !== undefined && !this.chains.has(clientId);
-      conns[i] = direct ? conn : undefined;
+      const connected = awaited ? this.delivery.isConnected(clientId) : live[i];
+      const direct = connected && !this.chains.has(clientId);
       const record: CommandRecord = { id: randomUUID(), clientId, name, status: direct ? 'sent' : 'queued', createdAt: now, expiresAt, attempts: direct ? 1 : 0 };
       if (data !== undefined) record.data = data;
       if (direct) record.sentAt = now;
@@ -217,13 +216,12 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
         continue;
       }
       this.emit(command, 'queued', 'sent', debug);
-      // Closed since (or replaced by a LOGIN, whose flush re-sends it): it stays `sent`, re-sent at the next LOGIN.
-      const conn = conns[slots[j]] as Connection;
-      if (!conn.closed) this.writeCmd(conn, command.id, body);
+      // Closed since: it stays `sent`, re-sent at the next LOGIN.
+      this.delivery.deliver(command.clientId, [{ id: command.id, body }]);
     }
     if (created > 0) this.armExpiry(expiresAt);
     // A client that connected meanwhile gets its queued command now, as send() always did.
-    await Promise.all(queued.filter((clientId) => this.liveConnection(clientId)).map((clientId) => this.deliver(clientId, false)));
+    await Promise.all(queued.filter((clientId) => this.delivery.isConnected(clientId)).map((clientId) => this.deliver(clientId, false)));
     return outcomes as DispatchOutcome[];
   }
 
@@ -311,7 +309,7 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async deliverNow(clientId: string, resendSent: boolean): Promise<void> {
-    if (!this.liveConnection(clientId)) return;
+    if (!this.delivery.isConnected(clientId)) return;
     for (const command of await this.store.pending(clientId)) {
       if (command.status === 'sent' && !resendSent) continue;
       const now = this.clock.now();
@@ -320,28 +318,26 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
         continue;
       }
       // Looked up per command: the socket may close (or be replaced) mid-flush.
-      const conn = this.liveConnection(clientId);
-      if (!conn) return;
+      if (!this.delivery.isConnected(clientId)) return;
       const updated = await this.transition(command.id, { status: 'sent', sentAt: now, attempts: command.attempts + 1 });
       if (!updated) continue; // acked or expired meanwhile
-      this.writeCmd(conn, updated.id, cmdBody(updated.name, updated.data, updated.expiresAt));
+      this.delivery.deliver(clientId, [{ id: updated.id, body: cmdBody(updated.name, updated.data, updated.expiresAt) }]);
     }
   }
 
   // ---- ACK ------------------------------------------------------------------------------
 
   /** One store round trip when the ACK is good; the reason is looked up only when it is not. */
-  private async recordAck(conn: Connection, ack: AckMessage): Promise<void> {
+  private async recordAck({ clientId: owner, ack }: AckEvent): Promise<void> {
     const now = this.clock.now();
     const patch: CommandPatch = ack.ok
       ? { status: 'acked', ackedAt: now, finishedAt: now, ...(ack.result === undefined ? {} : { result: ack.result }) }
       : { status: 'failed', ackedAt: now, finishedAt: now, ...(ack.error === undefined ? {} : { error: ack.error }) };
-    const owner = conn.clientId;
-    if (owner !== undefined && (await this.transition(ack.id, patch, owner))) return;
+    if (await this.transition(ack.id, patch, owner)) return;
     const command = await this.store.get(ack.id);
-    if (!command || command.clientId !== conn.clientId) {
+    if (!command || command.clientId !== owner) {
       this.strayAcks++;
-      this.strayLog.note('stray ACK', () => `ignored ACK from '${conn.clientId}' for command '${ack.id}': ${command ? `it belongs to '${command.clientId}'` : 'unknown id'}`);
+      this.strayLog.note('stray ACK', () => `ignored ACK from '${owner}' for command '${ack.id}': ${command ? `it belongs to '${command.clientId}'` : 'unknown id'}`);
       return;
     }
     this.logger.debug(`ACK for command '${ack.id}' of '${command.clientId}' ignored: already ${command.status}`);
@@ -423,15 +419,6 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private writeCmd(conn: Connection, id: string, body: CmdBody): void {
-    conn.write(encodeJson(conn.framing, cmdJson(conn.typeKey, id, body)));
-    this.server.stats.framesOut++;
-  }
-
-  private liveConnection(clientId: string): Connection | undefined {
-    const conn = this.server.getConnection(clientId);
-    return conn && !conn.closed ? conn : undefined;
-  }
 }
 
 export interface BroadcastResult {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN } from '../protocol/messages';
+import { CLIENT_ID_RULE, isClientId } from '../protocol/client-id';
+import type { LongLinkConfig } from './long-link-config';
 import { AdmissionConfig, hardeningConfig, hardeningShape, LimitsConfig, refineHardening } from './hardening.config';
 import { redactRedisUrl, redisUrlProblem } from '../cluster/redis-url';
 
@@ -38,8 +39,13 @@ export const configSchema = z
     NODE_ENV: z.string().default('development'),
     TCP_HOST: z.string().min(1).default('0.0.0.0'),
     TCP_PORT: port().default(7000),
-    HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+    // No default here: unset, it depends on ADMIN_TOKEN (see parseConfig).
+    HTTP_HOST: optionalString(),
     HTTP_PORT: port().default(3000),
+    HTTP_MAX_CONNECTIONS: int(1).default(512),
+    HTTP_HEADERS_TIMEOUT_MS: timerMs(1).default(10000),
+    HTTP_REQUEST_TIMEOUT_MS: timerMs(1).default(30000),
+    HTTP_KEEPALIVE_TIMEOUT_MS: timerMs(1).default(5000),
     TLS_CERT_FILE: optionalString(),
     TLS_KEY_FILE: optionalString(),
     MAX_CONNECTIONS: int(1).default(10000),
@@ -64,11 +70,17 @@ export const configSchema = z
     COMMAND_RETENTION_MS: int(0).default(86400000),
     MAX_QUEUED_COMMANDS: int(1).default(1000),
     SHUTDOWN_GRACE_MS: timerMs(0).default(5000),
+    // Default depends on NODE_ENV (see parseConfig).
+    SHUTDOWN_DRAIN_MS: timerMs(0).optional(),
     ADMIN_TOKEN: optionalString(),
+    STORE: z.enum(['memory', 'sqlite', 'redis'], { error: "must be 'memory', 'sqlite' or 'redis'" }).default('memory'),
+    METRICS_TOKEN: optionalString(),
+    SSE_REPLAY_EVENTS: int(0, 1_000_000).default(10000),
     REDIS_URL: optionalString(),
     NODE_ID: optionalString(),
     NODE_LEASE_MS: timerMs(30).default(10000),
     CLUSTER_WORKERS: int(1, 256).optional(),
+    LOG_FORMAT: z.enum(['text', 'json'], { error: "must be 'text' or 'json'" }).default('text'),
     LOG_LEVEL: z
       .enum(['error', 'warn', 'log', 'debug', 'verbose'], {
         error: 'must be one of error, warn, log, debug, verbose',
@@ -89,64 +101,38 @@ export const configSchema = z
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({ code: 'custom', path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' });
     }
+    if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+      // Node refuses a headers timeout above the request timeout.
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${c.HTTP_REQUEST_TIMEOUT_MS})` });
+    }
     if (c.AUTH_MODE === 'token' && !c.AUTH_TOKENS && !c.AUTH_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: "is 'token' but neither AUTH_TOKENS nor AUTH_TOKEN is set" });
     }
-    if (c.AUTH_TOKENS) {
-      const seen = new Set<string>();
-      for (const pair of c.AUTH_TOKENS.split(',')) {
-        const i = pair.indexOf(':');
-        const clientId = pair.slice(0, i).trim();
-        if (i <= 0 || pair.slice(i + 1).trim() === '' || clientId === '') {
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `entry '${pair}' is not clientId:token` });
-        } else if (!CLIENT_ID_PATTERN.test(clientId)) {
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is not 1-128 characters of [A-Za-z0-9._:@-]` });
-        } else if (seen.has(clientId)) {
-          // Silently keeping the last one would lock out whoever holds the first.
-          ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: `clientId '${clientId}' is listed twice` });
-        }
-        seen.add(clientId);
-      }
+    for (const problem of parseAuthTokens(c.AUTH_TOKENS).problems) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_TOKENS'], message: problem });
     }
   });
 
 export type RawConfig = z.output<typeof configSchema>;
 
-/** The typed configuration every part reads (through the LONGLINK_CONFIG provider). */
-export interface LongLinkConfig {
-  nodeEnv: string;
-  tcp: { host: string; port: number; tlsCertFile?: string; tlsKeyFile?: string; keepAliveMs: number };
-  http: { host: string; port: number };
-  maxConnections: number;
-  maxFrameBytes: number;
-  maxBadFrames: number;
-  maxOutboundBytes: number;
-  loginTimeoutMs: number;
-  auth: { mode: 'none' | 'token'; tokens: Map<string, string>; sharedToken?: string };
-  heartbeat: {
-    heartbeatMs: number;
-    cursorStart: number;
-    cursorLimit: number;
-    leaveStrikes: number;
-    recoverWindows: number;
-    leaveTimeoutMs: number;
-    serverPingMs: number;
-  };
-  presence: { closedRetentionMs: number; historySize: number };
-  commands: { ttlMs: number; retentionMs: number; maxQueued: number };
-  shutdownGraceMs: number;
-  adminToken?: string;
-  redisUrl?: string;
-  nodeId: string;
-  /** Cluster: a node that has not beaten for this long is dead (its clients go `leave`). */
-  nodeLeaseMs: number;
-  /** Cluster: `node:cluster` workers to fork (CLUSTER_WORKERS); unset: this process is the node. */
-  clusterWorkers?: number;
-  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  /** What a peer may make us keep (docs/HARDENING.md). */
-  limits: LimitsConfig;
-  /** Connect, login and frame rates (docs/HARDENING.md). */
-  admission: AdmissionConfig;
+/**
+ * AUTH_TOKENS (`clientId:token,…`) read once: the map, and what is wrong
+ * with it (the schema reports those, naming the key).
+ */
+export function parseAuthTokens(text: string | undefined): { tokens: Map<string, string>; problems: string[] } {
+  const tokens = new Map<string, string>();
+  const problems: string[] = [];
+  for (const pair of text?.split(',') ?? []) {
+    const i = pair.indexOf(':');
+    const clientId = pair.slice(0, i).trim();
+    const token = pair.slice(i + 1).trim();
+    if (i <= 0 || token === '' || clientId === '') problems.push(`entry '${pair}' is not clientId:token`);
+    else if (!isClientId(clientId)) problems.push(`clientId '${clientId}' is not ${CLIENT_ID_RULE}`);
+    // Silently keeping the last one would lock out whoever holds the first.
+    else if (tokens.has(clientId)) problems.push(`clientId '${clientId}' is listed twice`);
+    else tokens.set(clientId, token);
+  }
+  return { tokens, problems };
 }
 
 export class ConfigValidationError extends Error {
@@ -175,15 +161,20 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     throw new ConfigValidationError(problems);
   }
   const c = result.data;
-  const tokens = new Map<string, string>();
-  for (const pair of c.AUTH_TOKENS?.split(',') ?? []) {
-    const i = pair.indexOf(':');
-    tokens.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-  }
+  const { tokens } = parseAuthTokens(c.AUTH_TOKENS);
   return {
     nodeEnv: c.NODE_ENV,
     tcp: { host: c.TCP_HOST, port: c.TCP_PORT, tlsCertFile: c.TLS_CERT_FILE, tlsKeyFile: c.TLS_KEY_FILE, keepAliveMs: c.TCP_KEEPALIVE_MS },
-    http: { host: c.HTTP_HOST, port: c.HTTP_PORT },
+    http: {
+      // An open admin API (no ADMIN_TOKEN) is reachable from this machine only, unless asked for.
+      host: c.HTTP_HOST ?? (c.ADMIN_TOKEN ? '0.0.0.0' : '127.0.0.1'),
+      hostExplicit: c.HTTP_HOST !== undefined,
+      port: c.HTTP_PORT,
+      maxConnections: c.HTTP_MAX_CONNECTIONS,
+      headersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: c.HTTP_KEEPALIVE_TIMEOUT_MS,
+    },
     maxConnections: c.MAX_CONNECTIONS,
     maxFrameBytes: c.MAX_FRAME_BYTES,
     maxBadFrames: c.MAX_BAD_FRAMES,
@@ -202,7 +193,13 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     presence: { closedRetentionMs: c.CLOSED_RETENTION_MS, historySize: c.PRESENCE_HISTORY },
     commands: { ttlMs: c.COMMAND_TTL_MS, retentionMs: c.COMMAND_RETENTION_MS, maxQueued: c.MAX_QUEUED_COMMANDS },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    // A balancer needs a few seconds to see readiness fail; a developer's Ctrl-C should not wait.
+    shutdownDrainMs: c.SHUTDOWN_DRAIN_MS ?? (c.NODE_ENV === 'production' ? 5000 : 0),
     adminToken: c.ADMIN_TOKEN,
+    store: c.STORE,
+    metricsToken: c.METRICS_TOKEN,
+    sseReplayEvents: c.SSE_REPLAY_EVENTS,
+    logFormat: c.LOG_FORMAT,
     redisUrl: c.REDIS_URL,
     nodeId: c.NODE_ID ?? `${hostname()}-${process.pid}`,
     nodeLeaseMs: c.NODE_LEASE_MS,

@@ -1,3 +1,4 @@
 export * from './config.schema';
 export * from './config.tokens';
+export * from './long-link-config';
 export * from './hardening.config';

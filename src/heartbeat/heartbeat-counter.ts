@@ -1,4 +1,9 @@
-import type { PresenceStatus } from '../presence/presence.types';
+/**
+ * The three statuses of docs/PROTOCOL.md §3, as the counter moves between
+ * them. Presence names them LivenessStatus; defined here so that the
+ * counter depends on nothing above it.
+ */
+export type LivenessStatus = 'alive' | 'leave' | 'close';
 
 /** Hysteresis parameters (docs/PROTOCOL.md §3); all from config. */
 export interface CounterParams {
@@ -16,7 +21,7 @@ export interface CounterParams {
 
 /** A client's liveness counter. Never mutated: each step returns a new one, or the same one when nothing moved. */
 export interface LivenessState {
-  readonly status: PresenceStatus;
+  readonly status: LivenessStatus;
   readonly cursor: number;
   readonly strikes: number;
   /** Windows with frames in a row while in `leave`. */
@@ -24,7 +29,7 @@ export interface LivenessState {
   /** When `status` was entered (epoch ms). */
   readonly statusSince: number;
   /** Set only on the state a step returned when it changed the status. */
-  readonly transition?: { readonly to: PresenceStatus; readonly reason: string };
+  readonly transition?: { readonly to: LivenessStatus; readonly reason: string };
 }
 
 /** What one window looked like for one client. */

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { PresenceModule } from '../presence/presence.module';
 import { HeartbeatService } from './heartbeat.service';
 
-/** The liveness sweep and server probes; feeds PresenceService. Needs ScheduleModule.forRoot() in the app. */
+/**
+ * The liveness sweep and server probes. Needs the transport, the config and
+ * the clock, which LongLinkModule (global) provides, and
+ * ScheduleModule.forRoot() in the app. Presence listens to its windows.
+ */
 @Module({
-  imports: [PresenceModule],
   providers: [HeartbeatService],
   exports: [HeartbeatService],
 })

@@ -3,16 +3,16 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CLOCK, Clock } from '../common/clock';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
-import { PresenceService } from '../presence/presence.service';
 import { LongLinkServer } from '../transport/long-link.server';
-import { CounterParams, nextWindow, WindowFacts } from './heartbeat-counter';
+import type { WindowFacts } from './heartbeat-counter';
+import type { WindowListener, WindowReport } from './window-report';
 
 export const SWEEP_INTERVAL_NAME = 'longlink:heartbeat-sweep';
 export const PROBE_INTERVAL_NAME = 'longlink:server-probe';
 export const STALL_INTERVAL_NAME = 'longlink:stall-ticker';
 
 export interface SweepResult {
-  /** Records looked at. */
+  /** Records looked at (by the window listeners: presence counts its own). */
   records: number;
   /** The window counted neither way because the sweep ran late. */
   lagged: boolean;
@@ -25,16 +25,17 @@ export interface SweepResult {
 }
 
 /**
- * Liveness detection (docs/PROTOCOL.md §3). One sweep per HEARTBEAT_MS window
- * walks every record of this node once (no timer per client), feeds the pure
- * counter the window's facts and hands any transition to PresenceService. It
- * detects; presence decides what a transition does. It also sends the
- * server-side HEART probes, so both ends heartbeat.
+ * Liveness detection (docs/PROTOCOL.md §3). One sweep per HEARTBEAT_MS
+ * window (no timer per client) closes the window and reports it: for each
+ * client, whether it sent anything (its session's `lastReadAt`) and whether
+ * it is a slow reader (`lastBackpressureAt`, unsent bytes). It reads those
+ * facts and never writes them; presence, which listens, decides. It also
+ * sends the server-side HEART probes, so both ends heartbeat.
  */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('HeartbeatService');
-  private readonly params: CounterParams & { heartbeatMs: number };
+  private readonly listeners: WindowListener[] = [];
   private lastSweepAt: number | undefined;
   /** Longest event-loop stall since the last sweep (ms), seen by a ticker every `stallTickMs`. */
   private maxStallMs = 0;
@@ -51,11 +52,15 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly presence: PresenceService,
     private readonly server: LongLinkServer,
     private readonly scheduler: SchedulerRegistry,
   ) {
-    this.params = config.heartbeat;
+    this.lastSweepAt = clock.now();
+  }
+
+  /** Called with every window report, in the order of registration. */
+  onWindow(listener: WindowListener): void {
+    this.listeners.push(listener);
   }
 
   onApplicationBootstrap(): void {
@@ -79,12 +84,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** Close the current window for every record. Public so tests can drive windows with a fake clock. */
+  /** Close the current window and report it. Public so tests can drive windows with a fake clock. */
   sweep(): SweepResult {
     const started = performance.now();
     const now = this.clock.now();
-    const windowMs = this.params.heartbeatMs;
-    const lagMs = this.lastSweepAt === undefined ? 0 : Math.max(0, now - this.lastSweepAt - windowMs);
+    const windowMs = this.config.heartbeat.heartbeatMs;
+    const since = this.lastSweepAt ?? now;
+    const lagMs = Math.max(0, now - since - windowMs);
     this.lastSweepAt = now;
     // The loop may have stalled without delaying this sweep much (a stall that
     // began right after the previous sweep delays this one by less than its length).
@@ -95,29 +101,30 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     // (GC, blocked loop, suspended process): frames may be waiting unread, so
     // the window proves nothing.
     const lagged = lagMs > windowMs / 2 || stallMs > windowMs / 2;
-    const facts: WindowFacts = { active: false, connected: false, lagged, slowReader: false, now };
+    const server = this.server;
+    const report: WindowReport = {
+      now,
+      since,
+      lagged,
+      factsOf(clientId: string, into: WindowFacts): WindowFacts {
+        const session = server.session(clientId);
+        into.now = now;
+        into.lagged = lagged;
+        if (session === undefined) {
+          into.connected = false;
+          into.active = false;
+          into.slowReader = false;
+          return into;
+        }
+        // `>=`: a read in the very millisecond the last window closed is this window's.
+        into.connected = true;
+        into.active = session.lastReadAt >= since;
+        into.slowReader = session.lastBackpressureAt >= since || session.outboundBytes > 0;
+        return into;
+      },
+    };
     let records = 0;
-    for (const entry of this.presence.localEntries()) {
-      records++;
-      if (entry.status === 'close') {
-        this.presence.expireIfClosed(entry, now);
-        continue;
-      }
-      const conn = entry.conn;
-      if (conn) {
-        facts.connected = true;
-        facts.active = conn.activeInWindow;
-        facts.slowReader = conn.slowInWindow || conn.outboundBytes > 0;
-        conn.activeInWindow = false;
-        conn.slowInWindow = false;
-      } else {
-        facts.connected = false;
-        facts.active = false;
-        facts.slowReader = false;
-      }
-      const next = nextWindow(entry.liveness, facts, this.params);
-      if (next !== entry.liveness) this.presence.applyWindow(entry, next);
-    }
+    for (const listener of this.listeners) records += listener(report);
     this.sweeps++;
     if (lagged) {
       this.laggedWindows++;
@@ -144,7 +151,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const pingMs = this.config.heartbeat.serverPingMs;
     let sent = 0;
     for (const conn of this.server.liveConnections()) {
-      if (now - conn.lastSentAt >= pingMs) {
+      if (now - conn.lastWriteAt >= pingMs) {
         conn.send('HEART', { serverTime: now });
         sent++;
       }

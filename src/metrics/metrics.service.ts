@@ -1,16 +1,14 @@
-import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { Subscription } from 'rxjs';
 import { CommandService } from '../commands/command.service';
 import { COMMAND_STATUSES } from '../commands/command.types';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
 import { PresenceService } from '../presence/presence.service';
 import { PRESENCE_STATUSES } from '../presence/presence.types';
 import { LongLinkServer, TransportStats } from '../transport/long-link.server';
+import { registerCommandRtt, registerRuntimeMetrics } from './runtime-metrics';
 import { LIMIT_NAMES, LimitHits } from '../admission/limit-hits';
-
-/** Resolution of the event-loop delay sampler (ms). */
-const EVENT_LOOP_RESOLUTION_MS = 10;
 
 /**
  * Prometheus metrics of one gateway, in a registry of its own (several
@@ -21,7 +19,8 @@ const EVENT_LOOP_RESOLUTION_MS = 10;
 @Injectable()
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
   readonly registry = new Registry();
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  private stopRuntime: (() => void) | undefined;
+  private rtt: Subscription | undefined;
 
   constructor(
     private readonly server: LongLinkServer,
@@ -39,11 +38,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.loopDelay.enable();
+    this.stopRuntime = registerRuntimeMetrics(this.registry);
+    this.rtt = registerCommandRtt(this.registry, this.commands.events$);
   }
 
   onModuleDestroy(): void {
-    this.loopDelay.disable();
+    this.stopRuntime?.();
+    this.rtt?.unsubscribe();
   }
 
   /** The Prometheus text exposition. */
@@ -157,22 +158,8 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** Default process_* / nodejs_* metrics and the event-loop lag histogram are added at init (runtime-metrics.ts). */
   private processMetrics(): void {
-    const delay = this.loopDelay;
-    new Gauge({
-      name: 'longlink_event_loop_lag_seconds',
-      help: `Event-loop delay since the previous scrape (sampled every ${EVENT_LOOP_RESOLUTION_MS} ms)`,
-      labelNames: ['quantile'],
-      registers: [this.registry],
-      collect() {
-        // Before the first sample the histogram reports NaN/huge sentinels; read those as 0.
-        const s = (ns: number) => (Number.isFinite(ns) && delay.count > 0 ? ns / 1e9 : 0);
-        this.set({ quantile: '0.5' }, s(delay.percentile(50)));
-        this.set({ quantile: '0.99' }, s(delay.percentile(99)));
-        this.set({ quantile: '1' }, s(delay.max));
-        delay.reset();
-      },
-    });
     this.gauge('longlink_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
   }
 }

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
-import { MemoryPresenceStore } from './memory-presence.store';
-import { PRESENCE_STORE } from './presence.store';
+import { HeartbeatModule } from '../heartbeat/heartbeat.module';
 import { PresenceService } from './presence.service';
 
 /**
- * Client records and their status. Needs the transport, the config and the
- * clock, which LongLinkModule (global) provides.
+ * Client records and their status. Needs PRESENCE_STORE, SESSION_CONTROL,
+ * TRANSPORT_SESSIONS, the config and the clock, which LongLinkModule
+ * (global) provides; listens to the heartbeat's windows.
  */
 @Module({
-  providers: [{ provide: PRESENCE_STORE, useClass: MemoryPresenceStore }, PresenceService],
-  exports: [PRESENCE_STORE, PresenceService],
+  imports: [HeartbeatModule],
+  providers: [PresenceService],
+  exports: [PresenceService, HeartbeatModule],
 })
 export class PresenceModule {}

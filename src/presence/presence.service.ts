@@ -1,61 +1,54 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { CLOCK, Clock } from '../common/clock';
+import { SESSION_CONTROL, SessionControl } from '../common/ports';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
-import { initialLiveness, LivenessState } from '../heartbeat/heartbeat-counter';
-import type { Connection } from '../transport/connection';
-import { CloseEvent, CloseReason, LoginEvent, LongLinkServer } from '../transport/long-link.server';
+import { initialLiveness, LivenessState, nextWindow, WindowFacts } from '../heartbeat/heartbeat-counter';
+import { HeartbeatService } from '../heartbeat/heartbeat.service';
+import type { WindowReport } from '../heartbeat/window-report';
+import { CloseReason } from '../transport/close-reason';
+import { TRANSPORT_SESSIONS, TransportSessions } from '../transport/session-view';
+import type { CloseEvent, LoginEvent } from '../transport/transport.events';
+import { PresenceEntry, RecordBase } from './presence-entry';
+import { PresenceWrites } from './presence-writes';
+import { AdmissionControl } from '../admission/admission-control';
 import { LimitHits } from '../admission/limit-hits';
 import { detachRecord } from './detach-record';
 import { RecordCap } from './record-cap';
 import { PRESENCE_STORE, PresenceStore } from './presence.store';
-import type {
-  ClientFilter,
-  ClientRecord,
-  Page,
-  PageRequest,
-  PresenceEvent,
-  PresenceStats,
-  PresenceStatus,
-} from './presence.types';
+import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus, SessionEvent } from './presence.types';
 
-/** Durable part of a record; the rest is computed from the liveness counter and the connection. */
-type RecordBase = Omit<ClientRecord, 'status' | 'statusSince' | 'livenessCursor' | 'strikes' | 'connected' | 'lastSeenAt' | 'lastHeartbeatAt' | 'reported' | 'transitions'>;
-
-/** A client this node knows: its record, its liveness counter and its live connection. */
-export class PresenceEntry {
-  conn: Connection | undefined;
-  reported: Record<string, unknown> = {};
-  lastSeenAt: number | null = null;
-  lastHeartbeatAt: number | null = null;
-  readonly transitions: PresenceEvent[] = [];
-  constructor(
-    public base: RecordBase,
-    public liveness: LivenessState,
-  ) {}
-
-  get clientId(): string {
-    return this.base.clientId;
-  }
-  get status(): PresenceStatus {
-    return this.liveness.status;
-  }
-}
+export { PresenceEntry } from './presence-entry';
 
 /** Close reasons of a socket that end the session on purpose (status close); anything else is `leave`. */
 const CLOSING_REASONS = new Set<string>([CloseReason.LOGOUT, CloseReason.KICKED, CloseReason.TIMEOUT]);
 
 /**
  * The single truth of who is online: client records, every status change
- * (through `setStatus`, the only writer of a status) and its event.
+ * (through `setStatus`, the only writer of a status) and its event. It
+ * decides on the facts others report (logins and closes from the
+ * transport, windows from the heartbeat detector) and writes no socket: to
+ * end a session it asks SessionControl.
+ *
+ * The event flow, in order per client: transport login/close → the record
+ * is updated (and its write queued, in order, fenced by the session's epoch)
+ * → `events$` (a transition) → `sessions$` (a session began: commands
+ * deliver on it). Everything reacting to a client reacts to these.
  */
 @Injectable()
 export class PresenceService implements OnModuleDestroy {
   private readonly logger = new Logger('PresenceService');
   private readonly entries = new Map<string, PresenceEntry>();
   private readonly subject = new Subject<PresenceEvent>();
+  private readonly sessionSubject = new Subject<SessionEvent>();
+  /** Per client: what must run after the pending step (a first login that reads the store). */
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly writes: PresenceWrites;
+  private readonly facts: WindowFacts = { active: false, connected: false, lagged: false, slowReader: false, now: 0 };
   /** Every transition, exactly once, in order. */
   readonly events$: Observable<PresenceEvent> = this.subject.asObservable();
+  /** Every login (a new session), after its record is up to date; takeovers and re-logins too. */
+  readonly sessions$: Observable<SessionEvent> = this.sessionSubject.asObservable();
   /** Transitions since start, by target status (metrics). */
   readonly transitionCounts: Record<PresenceStatus, number> = { alive: 0, leave: 0, close: 0 };
   private readonly cap: RecordCap<PresenceEntry>;
@@ -64,29 +57,28 @@ export class PresenceService implements OnModuleDestroy {
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PRESENCE_STORE) private readonly store: PresenceStore,
-    private readonly server: LongLinkServer,
-    private readonly limitHits: LimitHits,
+    @Inject(TRANSPORT_SESSIONS) private readonly transport: TransportSessions,
+    @Inject(SESSION_CONTROL) private readonly control: SessionControl,
+    heartbeat: HeartbeatService,
+    limitHits: LimitHits,
+    admission: AdmissionControl,
   ) {
-    this.cap = new RecordCap(config.limits.maxClientRecords, this.entries, (id) => this.remove(id), limitHits, (line) => this.logger.warn(line), config.admission.logThrottleMs);
-    // Registered here, before any later part's listener, so that a record is
-    // up to date when others (commands) react to the same login or close.
-    server.on('login', (conn, event) => this.onLogin(conn, event));
-    server.on('close', (conn, event) => this.onClose(conn, event));
+    this.writes = new PresenceWrites(store, this.logger);
+    const cap = new RecordCap(config.limits.maxClientRecords, this.entries, (id) => this.remove(id), limitHits, (line) => this.logger.warn(line), config.admission.logThrottleMs);
+    this.cap = cap;
+    // MAX_CLIENT_RECORDS is asked by the transport before a login completes (it knows no presence).
+    admission.checkNewClientsWith((clientId) => (cap.admit(clientId) ? undefined : cap.fullMessage));
+    transport.on('login', (event) => this.inOrder(event.clientId, () => this.onLogin(event)));
+    transport.on('close', (event) => {
+      if (event.wasCurrent && event.clientId !== undefined) this.inOrder(event.clientId, () => this.onClose(event));
+    });
+    heartbeat.onWindow((report) => this.onWindow(report));
   }
 
   onModuleDestroy(): void {
     this.cap.close();
     this.subject.complete();
-  }
-
-  /** MAX_CLIENT_RECORDS (see RecordCap): may a login of `clientId` complete? May drop the oldest close record. */
-  admit(clientId: string): boolean {
-    return this.cap.admit(clientId);
-  }
-
-  /** The error a refused new clientId gets. */
-  get recordsFullMessage(): string {
-    return this.cap.fullMessage;
+    this.sessionSubject.complete();
   }
 
   // ---- queries -------------------------------------------------------------------
@@ -121,16 +113,16 @@ export class PresenceService implements OnModuleDestroy {
     return this.store.stats();
   }
 
-  /** Entries of this node, for the heartbeat sweep. */
-  localEntries(): IterableIterator<PresenceEntry> {
-    return this.entries.values();
-  }
-
   get size(): number {
     return this.entries.size;
   }
 
-  // ---- commands --------------------------------------------------------------------
+  /** Resolves once every store write queued so far is done (tests, shutdown). */
+  flushWrites(): Promise<void> {
+    return this.writes.flush();
+  }
+
+  // ---- decisions -------------------------------------------------------------------
 
   /**
    * Admin kick: status `close` with `reason`, then `KICK {reason}` and close
@@ -139,108 +131,132 @@ export class PresenceService implements OnModuleDestroy {
   async kick(clientId: string, reason: string = CloseReason.KICKED): Promise<boolean> {
     const entry = this.entries.get(clientId);
     if (!entry) return (await this.store.get(clientId)) !== undefined;
-    const conn = entry.conn;
     if (entry.status !== 'close') this.setStatus(entry, 'close', reason);
-    if (conn) this.server.kickConnection(conn, reason);
+    if (entry.connected) await this.control.kick(clientId, reason);
     return true;
   }
 
-  /** Applies the counter's next state for one window (called by the heartbeat sweep). */
-  applyWindow(entry: PresenceEntry, next: LivenessState): void {
-    if (next === entry.liveness) return;
-    if (next.transition) {
-      this.setStatus(entry, next.transition.to, next.transition.reason, next);
-      if (next.status === 'close' && entry.conn) this.server.kickConnection(entry.conn, CloseReason.TIMEOUT);
-    } else {
+  /** One window closed: every record of this node through the liveness counter, then retention. */
+  private onWindow(report: WindowReport): number {
+    const facts = this.facts;
+    let records = 0;
+    for (const entry of this.entries.values()) {
+      records++;
+      if (entry.status === 'close') {
+        this.expireIfClosed(entry, report.now);
+        continue;
+      }
+      const next = nextWindow(entry.liveness, report.factsOf(entry.clientId, facts), this.config.heartbeat);
+      if (next !== entry.liveness) this.applyWindow(entry, next);
+    }
+    return records;
+  }
+
+  private applyWindow(entry: PresenceEntry, next: LivenessState): void {
+    if (!next.transition) {
       entry.liveness = next;
+      return;
+    }
+    this.setStatus(entry, next.transition.to, next.transition.reason, next);
+    if (next.status === 'close' && entry.connected) {
+      this.control.kick(entry.clientId, CloseReason.TIMEOUT).catch((error: Error) => this.logger.error(`kick of '${entry.clientId}' failed: ${error.message}`));
     }
   }
 
-  /** Drops `close` records older than CLOSED_RETENTION_MS; true when removed. */
-  expireIfClosed(entry: PresenceEntry, now: number): boolean {
-    if (entry.status !== 'close' || entry.conn) return false;
-    if (now - entry.liveness.statusSince < this.config.presence.closedRetentionMs) return false;
+  /** Drops a `close` record older than CLOSED_RETENTION_MS. */
+  private expireIfClosed(entry: PresenceEntry, now: number): void {
+    if (entry.connected) return;
+    if (now - entry.liveness.statusSince < this.config.presence.closedRetentionMs) return;
     this.remove(entry.clientId);
-    return true;
   }
 
   private remove(clientId: string): void {
     this.entries.delete(clientId);
     this.cap.onRemoved(clientId);
-    this.persist(this.store.delete(clientId), clientId);
+    this.writes.delete(clientId);
   }
 
-  // ---- transport events --------------------------------------------------------------
+  // ---- transport events ----------------------------------------------------------------
 
-  private onLogin(conn: Connection, event: LoginEvent): void {
-    const clientId = conn.clientId as string;
+  /**
+   * Runs `step` for the client after whatever is pending for it, at once
+   * when nothing is (the common case: no promise, no allocation).
+   */
+  private inOrder(clientId: string, step: () => void | Promise<void>): void {
+    const pending = this.queues.get(clientId);
+    const run = pending === undefined ? step() : pending.then(step);
+    if (run === undefined) return;
+    const tail = run.catch((error: Error) => this.logger.error(`presence of '${clientId}' not updated: ${error.message}`));
+    this.queues.set(clientId, tail);
+    void tail.then(() => {
+      if (this.queues.get(clientId) === tail) this.queues.delete(clientId);
+    });
+  }
+
+  private onLogin(event: LoginEvent): void | Promise<void> {
+    const entry = this.entries.get(event.clientId);
+    if (entry) return this.login(entry, event, entry.base.epoch);
+    // Not known here: the store may know it (a restart, another node) and
+    // hold a higher epoch, which this session must exceed.
+    return this.store.get(event.clientId).then((stored) => this.login(undefined, event, stored?.epoch ?? 0));
+  }
+
+  private login(entry: PresenceEntry | undefined, event: LoginEvent, lastEpoch: number): void {
+    const { clientId, sessionId } = event;
     const now = this.clock.now();
-    let entry = this.entries.get(clientId);
     const base: RecordBase = {
       clientId,
-      sessionId: conn.sessionId ?? null,
-      remoteAddress: conn.remoteAddress,
-      remotePort: conn.remotePort,
+      sessionId,
+      remoteAddress: event.remoteAddress,
+      remotePort: event.remotePort,
       meta: event.meta ?? entry?.base.meta ?? {},
       connectedAt: now,
       closeReason: null,
       closedAt: null,
       nodeId: this.config.nodeId,
       // A new session: its writes carry the next fence (see ClientRecord.epoch).
-      epoch: (entry?.base.epoch ?? 0) + 1,
+      epoch: lastEpoch + 1,
     };
+    const session = { clientId, sessionId, epoch: base.epoch, at: now };
     if (!entry) {
-      // Asked by the transport before the login completed; here only room is made (two logins raced for the last place).
+      // Asked before the login completed; here room is only made (two new clients raced for the last place).
       this.cap.admit(clientId, false);
-      entry = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
-      entry.conn = conn;
-      entry.lastSeenAt = now;
-      this.entries.set(clientId, entry);
-      this.setStatus(entry, 'alive', event.implicit ? 'first heartbeat' : 'login', entry.liveness, null);
+      const created = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
+      created.connected = true;
+      created.lastSeenAt = now;
+      this.entries.set(clientId, created);
+      this.setStatus(created, 'alive', event.implicit ? 'first heartbeat' : 'login', created.liveness, null);
+      this.sessionSubject.next(session);
       return;
     }
     const previousStatus = entry.status;
     entry.base = base;
-    entry.conn = conn;
+    entry.connected = true;
     entry.lastSeenAt = now;
     if (previousStatus === 'alive') {
       // Takeover or a quick re-login: same record, no transition.
-      this.persist(this.store.save(this.storeRecord(entry)), clientId);
-      return;
+      this.persist(entry);
+    } else {
+      entry.reported = {};
+      this.setStatus(entry, 'alive', previousStatus === 'leave' ? 'relogin' : 'login', initialLiveness(this.config.heartbeat, now));
     }
-    entry.reported = {};
-    const reason = previousStatus === 'leave' ? 'relogin' : 'login';
-    this.setStatus(entry, 'alive', reason, initialLiveness(this.config.heartbeat, now));
+    this.sessionSubject.next(session);
   }
 
-  private onClose(conn: Connection, event: CloseEvent): void {
-    if (!event.wasCurrent || conn.clientId === undefined) return; // never logged in, or replaced
-    const entry = this.entries.get(conn.clientId);
-    if (!entry || entry.conn !== conn) return;
-    this.captureHotFields(entry);
-    entry.conn = undefined;
-    if (entry.status === 'close') {
-      this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
-      return;
-    }
-    if (CLOSING_REASONS.has(event.reason)) {
-      this.setStatus(entry, 'close', event.reason);
-    } else if (entry.status === 'alive') {
-      this.setStatus(entry, 'leave', event.reason);
-    } else {
-      this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
-    }
+  private onClose(event: CloseEvent): void {
+    const entry = this.entries.get(event.clientId as string);
+    if (!entry || !entry.connected || entry.base.sessionId !== event.sessionId) return;
+    entry.capture(event);
+    entry.connected = false;
+    if (entry.status === 'close') this.persist(entry);
+    else if (CLOSING_REASONS.has(event.reason)) this.setStatus(entry, 'close', event.reason);
+    else if (entry.status === 'alive') this.setStatus(entry, 'leave', event.reason);
+    else this.persist(entry);
   }
 
   // ---- the one writer of a status ---------------------------------------------------------
 
-  private setStatus(
-    entry: PresenceEntry,
-    next: PresenceStatus,
-    reason: string,
-    liveness?: LivenessState,
-    from: PresenceStatus | null = entry.status,
-  ): void {
+  private setStatus(entry: PresenceEntry, next: PresenceStatus, reason: string, liveness?: LivenessState, from: PresenceStatus | null = entry.status): void {
     const now = this.clock.now();
     const l = liveness ?? entry.liveness;
     // Built field by field: an object spread plus extra keys makes V8 fall back to slow dictionary objects.
@@ -256,68 +272,25 @@ export class PresenceService implements OnModuleDestroy {
     this.cap.onStatus(entry.clientId, next);
     // Checked first: at 15,000 logins a second the unused string is not free.
     if (Logger.isLevelEnabled('log')) this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
-    this.persist(this.store.save(this.storeRecord(entry)), entry.clientId);
+    this.persist(entry);
     this.subject.next(event);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
 
-  private captureHotFields(entry: PresenceEntry): void {
-    const conn = entry.conn;
-    if (!conn) return;
-    entry.lastSeenAt = conn.lastSeenAt;
-    if (conn.lastHeartbeatAt) entry.lastHeartbeatAt = conn.lastHeartbeatAt;
-    if (conn.reported) entry.reported = stripType(conn.reported);
+  /** The entry's own session on this node, if it is still the registered one. */
+  private sessionOf(entry: PresenceEntry) {
+    if (!entry.connected) return undefined;
+    const session = this.transport.session(entry.clientId);
+    return session !== undefined && session.sessionId === entry.base.sessionId ? session : undefined;
+  }
+
+  private persist(entry: PresenceEntry): void {
+    this.writes.save(entry.record(this.sessionOf(entry)));
   }
 
   /** A detached ClientRecord of the entry, for callers outside (one deep copy). */
   private snapshot(entry: PresenceEntry): ClientRecord {
-    return detachRecord(this.storeRecord(entry));
+    return detachRecord(entry.record(this.sessionOf(entry)));
   }
-
-  /**
-   * The record as handed to the store, which takes ownership of it. Cheap on
-   * purpose (it runs at every login, close and transition): `meta`,
-   * `reported` and the transition events are shared, which is safe because
-   * nothing mutates them in place (they are replaced), and the store copies
-   * whatever it hands out.
-   */
-  private storeRecord(entry: PresenceEntry): ClientRecord {
-    this.captureHotFields(entry);
-    const l = entry.liveness;
-    const b = entry.base;
-    // Field by field, not `...entry.base`: a spread plus extra keys gives a
-    // dictionary-mode object, which measured ~20 us here instead of ~0.3 us.
-    return {
-      clientId: b.clientId,
-      sessionId: b.sessionId,
-      remoteAddress: b.remoteAddress,
-      remotePort: b.remotePort,
-      meta: b.meta,
-      connectedAt: b.connectedAt,
-      closeReason: b.closeReason,
-      closedAt: b.closedAt,
-      nodeId: b.nodeId,
-      epoch: b.epoch,
-      status: l.status,
-      statusSince: l.statusSince,
-      livenessCursor: l.cursor,
-      strikes: l.strikes,
-      connected: entry.conn !== undefined && !entry.conn.closed,
-      lastSeenAt: entry.lastSeenAt,
-      lastHeartbeatAt: entry.lastHeartbeatAt,
-      reported: entry.reported,
-      transitions: entry.transitions.slice(),
-    };
-  }
-
-  private persist(write: Promise<unknown>, clientId: string): void {
-    write.catch((error: Error) => this.logger.error(`presence store write for '${clientId}' failed: ${error.message}`));
-  }
-}
-
-function stripType(heart: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in heart) if (key !== 'type' && key !== 'code') out[key] = heart[key];
-  return out;
 }

@@ -9,6 +9,10 @@ import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceStats } fro
  * per-frame fields (lastSeenAt, livenessCursor, reported, …) of a client
  * connected to this node are overlaid by PresenceService when it answers.
  *
+ * Calls for one client are applied in the order they are made (presence
+ * issues them without waiting for the previous one; a remote store keeps
+ * them on one ordered channel, e.g. one connection or pipeline).
+ *
  * A store plugs in through `LongLinkModuleOptions.presenceStore` (or the
  * `STORE` setting) and must pass `presenceStoreContract` in
  * test/contract/presence-store.contract.ts.

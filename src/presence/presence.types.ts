@@ -1,5 +1,7 @@
-/** docs/PROTOCOL.md §3. */
-export type PresenceStatus = 'alive' | 'leave' | 'close';
+import type { LivenessStatus } from '../heartbeat/heartbeat-counter';
+
+/** docs/PROTOCOL.md §3 (the liveness counter's statuses). */
+export type PresenceStatus = LivenessStatus;
 export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['alive', 'leave', 'close'];
 
 /** One status change; exactly one event per transition. */
@@ -12,6 +14,16 @@ export interface PresenceEvent {
   /** epoch ms */
   at: number;
   nodeId: string;
+}
+
+/** A session began (every login, takeovers and re-logins too), after its record is up to date. */
+export interface SessionEvent {
+  clientId: string;
+  sessionId: string;
+  /** The session's fence (ClientRecord.epoch). */
+  epoch: number;
+  /** epoch ms */
+  at: number;
 }
 
 /** Everything known of one client (a plain, detached object). */

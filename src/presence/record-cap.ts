@@ -2,9 +2,9 @@ import type { LimitHits } from '../admission/limit-hits';
 import { LogThrottle } from '../admission/log-throttle';
 import type { PresenceStatus } from './presence.types';
 
-/** What the cap needs of a record: is a socket still attached (such a one is never dropped)? */
+/** What the cap needs of a record: is its session still open here (such a one is never dropped)? */
 export interface CappedEntry {
-  readonly conn: unknown;
+  readonly connected: boolean;
 }
 
 /**
@@ -64,7 +64,7 @@ export class RecordCap<E extends CappedEntry> {
         continue;
       }
       // A kicked client whose socket is still flushing keeps its record until the close is seen.
-      if (entry.conn !== undefined) continue;
+      if (entry.connected) continue;
       this.closed.delete(id);
       this.remove(id);
       this.hits.hit('client_records_evicted');

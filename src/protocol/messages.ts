@@ -13,8 +13,6 @@ export const MessageType = {
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-/** clientId: 1-128 chars of [A-Za-z0-9._:@-]. */
-export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
 /** LOGIN meta: at most this many bytes of JSON. */
 export const MAX_META_BYTES = 4096;
 

@@ -1,8 +1,8 @@
+import { CLIENT_ID_RULE, isClientId } from './client-id';
 import { ErrorCode } from './error-codes';
 import {
   AckMessage,
   ByeMessage,
-  CLIENT_ID_PATTERN,
   ClientMessage,
   LoginMessage,
   MAX_META_BYTES,
@@ -38,8 +38,8 @@ export function validateMessage(raw: Record<string, unknown>): Validated {
       return { ok: true, message: raw as unknown as ClientMessage, useCode };
     case 'LOGIN': {
       const { clientId, token, meta } = raw;
-      if (clientId !== undefined && (typeof clientId !== 'string' || !CLIENT_ID_PATTERN.test(clientId))) {
-        return fail(ErrorCode.BAD_MESSAGE, 'LOGIN clientId must be 1-128 characters of [A-Za-z0-9._:@-]');
+      if (clientId !== undefined && !isClientId(clientId)) {
+        return fail(ErrorCode.BAD_MESSAGE, `LOGIN clientId must be ${CLIENT_ID_RULE}`);
       }
       if (token !== undefined && typeof token !== 'string') return fail(ErrorCode.BAD_MESSAGE, 'LOGIN token must be a string');
       if (meta !== undefined) {

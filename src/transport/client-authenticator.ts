@@ -1,5 +1,5 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { tokensEqual } from '../common/tokens-equal';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 
 export interface AuthRequest {
@@ -26,13 +26,8 @@ export interface ClientAuthenticator {
 
 export const CLIENT_AUTHENTICATOR = Symbol('CLIENT_AUTHENTICATOR');
 
-/** Compare without leaking, through timing, how much of a token was right. */
-export function tokensEqual(given: string, expected: string): boolean {
-  // Hash both so the comparison is over equal lengths whatever was sent.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+/** Re-exported where it always was: the one compare lives in common/. */
+export { tokensEqual } from '../common/tokens-equal';
 
 /** AUTH_MODE=none | token with AUTH_TOKENS (clientId:token,…) or a shared AUTH_TOKEN. */
 @Injectable()

@@ -1,75 +1,52 @@
 import type { Socket } from 'node:net';
-import { FrameDecoder, FrameSink, Framing, encodeJson, EMPTY_FRAME, BadFrameCode, FrameTooLargeException } from './codec';
+import { Logger } from '@nestjs/common';
+import { BadFrameCode, EMPTY_FRAME, encodeJson, FrameDecoder, FrameSink, FrameTooLargeException, Framing } from './codec';
+import type { ConnectionRates } from '../admission/admission-control';
+import { CloseReason, socketErrorReason } from './close-reason';
+import { FramePacer } from './frame-pacer';
+import type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
 
-/** What a Connection reports to the server that owns it. */
-export interface ConnectionHandler {
-  onMessage(conn: Connection, message: Record<string, unknown>): void;
-  onEmptyFrame(conn: Connection): void;
-  onBadFrame(conn: Connection, code: BadFrameCode, detail: string): void;
-  onFrameTooLarge(conn: Connection, error: FrameTooLargeException): void;
-  /** Something above the decoder threw while handling this connection's bytes (a bug, not the peer's fault). */
-  onInternalError(conn: Connection, error: unknown): void;
-  /** The unsent bytes queued for this connection went over maxOutboundBytes; it is being destroyed. */
-  onOutboundOverflow(conn: Connection, queuedBytes: number): void;
-  onClosed(conn: Connection, reason: string): void;
-  /** The server's clock (injected, so tests can drive it). */
-  now(): number;
-}
-
-/** A frame that arrived while an asynchronous LOGIN check was running, kept to be handled in order after it. */
-export type PendingFrame =
-  | { kind: 'message'; message: Record<string, unknown> }
-  | { kind: 'empty' }
-  | { kind: 'bad'; code: BadFrameCode; detail: string };
-
-export interface ConnectionOptions {
-  /** Frames above this are refused (MAX_FRAME_BYTES). */
-  maxFrameBytes: number;
-  /** Unsent bytes queued for the socket above this close it (MAX_OUTBOUND_BYTES). */
-  maxOutboundBytes: number;
-  /** How long a closing socket may take to flush before it is destroyed. */
-  closeFlushMs: number;
-}
+export type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
 
 let nextConnectionId = 1;
+const logger = new Logger('Connection');
 
 /**
  * One accepted socket: framing (through the streaming decoder), the write
- * side with its backpressure and outbound bound, timers, and close. It knows
- * nothing of heartbeats or statuses; the server decides what frames mean.
+ * side with its backpressure and outbound bound, timers, and close. It owns
+ * its state (`state`, written only by its own methods) and records facts as
+ * timestamps (`lastReadAt`, `lastBackpressureAt`) that others read and never
+ * write. It knows nothing of heartbeats or statuses; handlers decide what
+ * frames mean.
  */
 export class Connection implements FrameSink {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly connectedAt: number;
-  /** Key used for the message type in every frame sent: `code` once the client used that alias. */
-  typeKey: 'type' | 'code' = 'type';
 
-  clientId: string | undefined;
-  sessionId: string | undefined;
-  loggedIn = false;
-  /** Set while an asynchronous authenticator decides; frames meanwhile wait in `pending`. */
-  authenticating = false;
-  pending: PendingFrame[] | undefined;
+  private _state: ConnectionState = 'open';
+  private _clientId: string | undefined;
+  private _sessionId: string | undefined;
+  private _typeKey: 'type' | 'code' = 'type';
+  private _closeReason: string | undefined;
+  private _reported: Record<string, unknown> | undefined;
+  private held: PendingFrame[] | undefined;
+  private badInARow = 0;
 
-  /** Server clock when bytes last arrived / were last written. */
-  lastSeenAt: number;
-  lastSentAt: number;
+  /** Server clock of the read that last brought bytes (one clock call per chunk, none per frame). */
+  lastReadAt: number;
+  /** Server clock of the last write. */
+  lastWriteAt: number;
+  /** Server clock of the last write the socket could not take at once (a slow reader); 0 before any. */
+  lastBackpressureAt = 0;
   /** Server clock of the last HEART (or zero-length frame); 0 before the first. */
   lastHeartbeatAt = 0;
-  /** Sweep facts for the current liveness window; the heartbeat sweep reads and resets them. */
-  activeInWindow = true;
-  slowInWindow = false;
-  /** Bad frames in a row (reset by a good one). */
-  badFrames = 0;
-  /** The latest HEART object that carried fields of the client's own (status, ip, pid, …). */
-  reported: Record<string, unknown> | undefined;
-  /** Free slot for the parts above the transport (e.g. presence keeps its hot state here). */
-  attachment: unknown;
-
-  closed = false;
-  closeReason: string | undefined;
+  /** Its frame and byte budgets (CONN_MSG_RATE, CONN_BYTE_RATE), set by the server at accept. */
+  rates: ConnectionRates | undefined;
+  /** The read being handled went over the byte budget: its frames are refused. */
+  overByteRate = false;
+  private readonly pacer: FramePacer | undefined;
 
   private readonly decoder: FrameDecoder;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -82,14 +59,66 @@ export class Connection implements FrameSink {
   ) {
     this.remoteAddress = normaliseAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
-    this.connectedAt = this.lastSeenAt = this.lastSentAt = handler.now();
+    this.connectedAt = this.lastReadAt = this.lastWriteAt = handler.now();
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
+    const budget = options.frameBudget;
+    if (budget?.enabled) {
+      this.pacer = new FramePacer(budget, {
+        isClosed: () => this._state === 'closed',
+        pause: () => this.socket.pause(),
+        resume: () => this.socket.resume(),
+        dispatch: (frame) => {
+          if (frame.kind === 'message') handler.onMessage(this, frame.message);
+          else if (frame.kind === 'empty') handler.onEmptyFrame(this);
+          else handler.onBadFrame(this, frame.code, frame.detail);
+        },
+        cork: () => this.cork(),
+        uncork: () => this.uncork(),
+        onInternalError: (error) => handler.onInternalError(this, error),
+      }, options.onBudgetSpent ?? (() => undefined));
+    }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // 'close' follows every 'error'; the reason is reported there.
-      if (!this.closed) this.closeReason = `socket_error${error.code ? `:${error.code}` : ''}`;
+      if (this._state !== 'closed') this._closeReason = socketErrorReason(error.code);
     });
     socket.on('close', () => this.onSocketClosed());
+  }
+
+  // ---- state (read) ---------------------------------------------------------------
+
+  get state(): ConnectionState {
+    return this._state;
+  }
+  get loggedIn(): boolean {
+    return this._state === 'ready';
+  }
+  get authenticating(): boolean {
+    return this._state === 'authenticating';
+  }
+  get closed(): boolean {
+    return this._state === 'closed';
+  }
+  get clientId(): string | undefined {
+    return this._clientId;
+  }
+  get sessionId(): string | undefined {
+    return this._sessionId;
+  }
+  get closeReason(): string | undefined {
+    return this._closeReason;
+  }
+  /** Key used for the message type in every frame sent: `code` once the client used that alias. */
+  get typeKey(): 'type' | 'code' {
+    return this._typeKey;
+  }
+  /** The latest HEART object that carried fields of the client's own (status, ip, pid, …). */
+  get reported(): Record<string, unknown> | undefined {
+    return this._reported;
+  }
+  /** Bad frames in a row (reset by a good one). */
+  get badFrames(): number {
+    return this.badInARow;
   }
 
   /** Framing of this connection: detected from the first byte; length-prefixed until then. */
@@ -107,10 +136,81 @@ export class Connection implements FrameSink {
     return this.socket.writableLength;
   }
 
+  // ---- state (the only writers) ------------------------------------------------------
+
+  /** open → authenticating: an asynchronous LOGIN check started. */
+  beginAuthentication(): void {
+    this.setState('authenticating');
+  }
+
+  /** authenticating → open: the check refused (a close follows). */
+  endAuthentication(): void {
+    if (this._state === 'authenticating') this.setState('open');
+  }
+
+  /** open | authenticating → ready, as `clientId` in a new session. */
+  login(clientId: string, sessionId: string): void {
+    this.clearLoginTimer();
+    this._clientId = clientId;
+    this._sessionId = sessionId;
+    this.setState('ready');
+  }
+
+  /** The client spelled the message type `code`: every frame to it does too. */
+  useTypeKey(key: 'type' | 'code'): void {
+    this._typeKey = key;
+  }
+
+  report(fields: Record<string, unknown>): void {
+    this._reported = fields;
+  }
+
+  /** A HEART arrived: at the time of its read (no clock call per frame). */
+  noteHeartbeat(): void {
+    this.lastHeartbeatAt = this.lastReadAt;
+  }
+
+  /** One more bad frame in a row; how many now. */
+  countBadFrame(): number {
+    return ++this.badInARow;
+  }
+
+  /** A good frame: the bad ones are no longer "in a row". */
+  resetBadFrames(): void {
+    if (this.badInARow !== 0) this.badInARow = 0;
+  }
+
+  /** Keeps a frame that arrived during an asynchronous LOGIN check; false when `max` are held already. */
+  hold(frame: PendingFrame, max: number): boolean {
+    this.held ??= [];
+    if (this.held.length >= max) return false;
+    this.held.push(frame);
+    return true;
+  }
+
+  /** The held frames, in order; none are held afterwards. */
+  takeHeld(): PendingFrame[] {
+    const held = this.held ?? [];
+    this.held = undefined;
+    return held;
+  }
+
+  private setState(next: ConnectionState): void {
+    const from = this._state;
+    if (from === next || from === 'closed') return;
+    this._state = next;
+    // Checked first: at 15,000 logins a second the unused string is not free.
+    if (Logger.isLevelEnabled('verbose')) logger.verbose(`#${this.id} ${this.remoteAddress}:${this.remotePort} ${from} -> ${next}`);
+  }
+
+  // ---- bytes in ------------------------------------------------------------------------
+
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
-    this.lastSeenAt = this.handler.now();
-    this.activeInWindow = true;
+    if (this._state === 'closed') return;
+    this.lastReadAt = this.handler.now();
+    const bytes = this.rates?.bytes;
+    // Per read, not per frame: the decoder does not tell a frame's size, and a read is what costs us.
+    this.overByteRate = bytes !== undefined && !bytes.take(this.lastReadAt, chunk.length);
     // All replies produced by this read leave in one write.
     this.cork();
     try {
@@ -124,38 +224,54 @@ export class Connection implements FrameSink {
     }
   }
 
-  // FrameSink: the decoder calls these; forwarded without allocation.
+  // FrameSink: the decoder calls these; forwarded without allocation while within FRAME_BUDGET.
   onMessage(message: Record<string, unknown>): void {
-    this.handler.onMessage(this, message);
+    if (this.pacer === undefined || this.pacer.admit()) this.handler.onMessage(this, message);
+    else this.pacer.defer({ kind: 'message', message });
   }
   onEmptyFrame(): void {
-    this.handler.onEmptyFrame(this);
+    if (this.pacer === undefined || this.pacer.admit()) this.handler.onEmptyFrame(this);
+    else this.pacer.defer({ kind: 'empty' });
   }
   onBadFrame(code: BadFrameCode, detail: string): void {
-    this.handler.onBadFrame(this, code, detail);
+    if (this.pacer === undefined || this.pacer.admit()) this.handler.onBadFrame(this, code, detail);
+    else this.pacer.defer({ kind: 'bad', code, detail });
   }
+
+  // ---- bytes out -----------------------------------------------------------------------
 
   /** Serialise and send one message, with the type under this connection's type key. */
   send(type: string, body?: Record<string, unknown>): boolean {
     let json: string;
-    if (body === undefined) json = `{"${this.typeKey}":"${type}"}`;
+    if (body === undefined) json = `{"${this._typeKey}":"${type}"}`;
     else {
       const s = JSON.stringify(body);
-      json = s.length > 2 ? `{"${this.typeKey}":"${type}",${s.slice(1)}` : `{"${this.typeKey}":"${type}"}`;
+      json = s.length > 2 ? `{"${this._typeKey}":"${type}",${s.slice(1)}` : `{"${this._typeKey}":"${type}"}`;
     }
     return this.write(encodeJson(this.framing, json));
   }
 
-  /** Send an already framed buffer (pre-encoded replies). */
+  /** Send an already serialised JSON text in this connection's framing. */
+  sendJson(json: string): boolean {
+    return this.write(encodeJson(this.framing, json));
+  }
+
+  /** Send an already framed buffer (pre-encoded replies). Counted here, where the bytes go out. */
   write(frame: Buffer): boolean {
-    if (this.closed) return false;
+    if (this._state === 'closed') return false;
+    this.options.stats.framesOut++;
     const flushed = this.socket.write(frame);
     // Inside a read (corked: replies) the read's own time will do; no clock call per reply.
-    this.lastSentAt = this.socket.writableCorked > 0 ? this.lastSeenAt : this.handler.now();
-    if (!flushed) this.slowInWindow = true;
+    this.lastWriteAt = this.socket.writableCorked > 0 ? this.lastReadAt : this.handler.now();
+    if (!flushed) this.lastBackpressureAt = this.lastWriteAt;
     // While corked everything is queued on purpose; uncork() checks once the batch went out.
     if (this.socket.writableCorked === 0 && !this.withinOutboundBound()) return false;
     return flushed;
+  }
+
+  /** The zero-length frame (answer to a zero-length heartbeat). */
+  writeEmptyFrame(): boolean {
+    return this.write(EMPTY_FRAME);
   }
 
   /** Hold writes to send them as one (the replies to one read); pair with uncork(). */
@@ -165,7 +281,7 @@ export class Connection implements FrameSink {
 
   uncork(): void {
     this.socket.uncork();
-    if (!this.closed && this.socket.writableCorked === 0) this.withinOutboundBound();
+    if (this._state !== 'closed' && this.socket.writableCorked === 0) this.withinOutboundBound();
   }
 
   /**
@@ -177,21 +293,18 @@ export class Connection implements FrameSink {
     const queued = this.socket.writableLength;
     if (queued <= this.options.maxOutboundBytes) return true;
     this.handler.onOutboundOverflow(this, queued);
-    this.destroy('outbound_overflow');
+    this.destroy(CloseReason.OUTBOUND_OVERFLOW);
     return false;
   }
 
-  /** The zero-length frame (answer to a zero-length heartbeat). */
-  writeEmptyFrame(): boolean {
-    return this.write(EMPTY_FRAME);
-  }
+  // ---- timers and close ------------------------------------------------------------------
 
   startLoginTimer(ms: number, onTimeout: () => void): void {
     this.loginTimer = setTimeout(onTimeout, ms);
     this.loginTimer.unref();
   }
 
-  clearLoginTimer(): void {
+  private clearLoginTimer(): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.loginTimer = undefined;
   }
@@ -201,11 +314,12 @@ export class Connection implements FrameSink {
    * Idempotent; the one place a connection's timers are cleared.
    */
   close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.closeReason = reason;
+    if (this._state === 'closed') return;
+    this.setState('closed');
+    this._closeReason = reason;
     this.clearLoginTimer();
-    this.pending = undefined;
+    this.held = undefined;
+    this.pacer?.stop();
     this.decoder.stop();
     if (this.socket.destroyed) return;
     this.socket.end();
@@ -216,18 +330,16 @@ export class Connection implements FrameSink {
 
   /** Close at once, dropping unsent bytes. */
   destroy(reason: string): void {
-    if (!this.closed) {
-      this.close(reason);
-    }
+    this.close(reason);
     this.socket.destroy();
   }
 
   private onSocketClosed(): void {
     // The peer closed (FIN/RST/error) without our asking: same bookkeeping as ours.
-    this.close(this.closeReason ?? 'peer_closed');
+    this.close(this._closeReason ?? CloseReason.PEER_CLOSED);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    this.handler.onClosed(this, this.closeReason ?? 'peer_closed');
+    this.handler.onClosed(this, this._closeReason ?? CloseReason.PEER_CLOSED);
   }
 }
 

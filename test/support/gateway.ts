@@ -21,6 +21,8 @@ export async function startTestGateway(
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: 0,
     SHUTDOWN_GRACE_MS: 500,
+    // Tests run on the memory stores unless they say otherwise.
+    STORE: 'memory',
     ...env,
   });
   const running = await startGateway(config, { logger: process.env.TEST_LOGS ? undefined : false, ...options });

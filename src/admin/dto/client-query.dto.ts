@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { CLIENT_ID_PATTERN } from '../../protocol';
+import { CLIENT_ID_PATTERN, CLIENT_ID_RULE } from '../../protocol';
 import { PRESENCE_STATUSES, PresenceStatus } from '../../presence/presence.types';
 import { BooleanString, NumberString } from './transforms';
 
@@ -70,7 +70,7 @@ export class ClientFilterDto {
   @ApiPropertyOptional({ type: [String], maxItems: MAX_BULK_IDS, description: 'Exactly these clients', example: ['dev-1', 'dev-2'] })
   @IsOptional()
   @ArrayMaxSize(MAX_BULK_IDS)
-  @Matches(CLIENT_ID_PATTERN, { each: true, message: 'each value in clientIds must be 1-128 characters of [A-Za-z0-9._:@-]' })
+  @Matches(CLIENT_ID_PATTERN, { each: true, message: `each value in clientIds must be ${CLIENT_ID_RULE}` })
   @IsArray()
   clientIds?: string[];
 
@@ -89,6 +89,6 @@ export class ClientFilterDto {
 export class EventsQueryDto {
   @ApiPropertyOptional({ description: 'Only the events of this client' })
   @IsOptional()
-  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-128 characters of [A-Za-z0-9._:@-]' })
+  @Matches(CLIENT_ID_PATTERN, { message: `clientId must be ${CLIENT_ID_RULE}` })
   clientId?: string;
 }

@@ -36,8 +36,9 @@ class CommandBodyDto {
   ttlMs?: number;
 
   @ApiPropertyOptional({
-    default: false,
-    description: 'Hold the command for a client that is closed or not known yet, and send it at its next LOGIN (otherwise 409 / 404)',
+    // No `default:` here: some client generators make a field with a default
+    // non-optional in their models. The default is in the description.
+    description: 'Hold the command for a client that is closed or not known yet, and send it at its next LOGIN (otherwise 409 / 404). Default false.',
   })
   @IsOptional()
   @IsBoolean()

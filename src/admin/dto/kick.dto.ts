@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsOptional, Matches, ValidateNested } from 'class-validator';
-import { CLIENT_ID_PATTERN } from '../../protocol';
+import { CLIENT_ID_PATTERN, CLIENT_ID_RULE } from '../../protocol';
 import { ClientFilterDto, MAX_BULK_IDS } from './client-query.dto';
 
 /** `POST /clients/kick`: exactly one of `clientIds` or `filter`. */
@@ -10,7 +10,7 @@ export class BulkKickDto {
   @IsOptional()
   @ArrayNotEmpty()
   @ArrayMaxSize(MAX_BULK_IDS)
-  @Matches(CLIENT_ID_PATTERN, { each: true, message: 'each value in clientIds must be 1-128 characters of [A-Za-z0-9._:@-]' })
+  @Matches(CLIENT_ID_PATTERN, { each: true, message: `each value in clientIds must be ${CLIENT_ID_RULE}` })
   @IsArray()
   clientIds?: string[];
 

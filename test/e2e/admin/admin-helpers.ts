@@ -32,6 +32,7 @@ export function first<T>(source: Observable<T>, match: (v: T) => boolean, ms = 5
 
 export interface SseEvent {
   event?: string;
+  id?: string;
   data?: string;
   comment?: string;
 }
@@ -50,9 +51,9 @@ export class SseClient {
     res.on('error', () => undefined);
   }
 
-  static open(gw: TestGateway, path = '/events', token: string | undefined = TOKEN): Promise<SseClient> {
+  static open(gw: TestGateway, path = '/events', token: string | undefined = TOKEN, headers: Record<string, string> = {}): Promise<SseClient> {
     return new Promise((resolve, reject) => {
-      const req = http.get(`${gw.httpUrl}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} }, (res) => {
+      const req = http.get(`${gw.httpUrl}${path}`, { headers: { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } }, (res) => {
         if (res.statusCode !== 200) {
           reject(new Error(`GET ${path}: ${res.statusCode}`));
           res.resume();
@@ -104,6 +105,7 @@ export class SseClient {
       for (const line of block.split('\n')) {
         if (line.startsWith(':')) event.comment = line.slice(1).trim();
         else if (line.startsWith('event: ')) event.event = line.slice(7);
+        else if (line.startsWith('id: ')) event.id = line.slice(4);
         else if (line.startsWith('data: ')) event.data = (event.data === undefined ? '' : `${event.data}\n`) + line.slice(6);
       }
       if (event.event === undefined && event.data === undefined && event.comment === undefined) continue;

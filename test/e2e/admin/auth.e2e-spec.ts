@@ -57,6 +57,8 @@ describe('admin API: auth, docs, shutdown', () => {
           '/commands/{id}',
           '/events',
           '/health',
+          '/health/live',
+          '/health/ready',
           '/metrics',
         ].sort(),
       );

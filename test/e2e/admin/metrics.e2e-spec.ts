@@ -30,9 +30,11 @@ describe('admin API: metrics', () => {
 
   it('moves connections, frames, bad frames, heartbeats, clients, transitions, commands and sweeps', async () => {
     const before = await scrape();
-    for (const name of ['longlink_event_loop_lag_seconds', 'longlink_heartbeat_sweep_duration_seconds', 'longlink_heap_used_bytes']) {
+    for (const name of ['longlink_heartbeat_sweep_duration_seconds', 'longlink_heap_used_bytes']) {
       expect(before).toContain(`# TYPE ${name} gauge`);
     }
+    // Issue 14: the event-loop lag became a histogram (see test/e2e/operations/metrics-ops.e2e-spec.ts).
+    expect(before).toContain('# TYPE longlink_event_loop_lag_seconds histogram');
     expect(before).toContain('# TYPE longlink_frames_in_total counter');
 
     const c = await loggedIn(gw, 'm-1');
@@ -65,7 +67,7 @@ describe('admin API: metrics', () => {
     expect(delta('longlink_commands_total', { status: 'acked' })).toBe(1);
     expect(delta('longlink_commands_total', { status: 'failed' })).toBe(0);
     expect(delta('longlink_heartbeat_sweeps_total')).toBeGreaterThanOrEqual(1);
-    expect(metric(after, 'longlink_event_loop_lag_seconds', { quantile: '0.99' })).toBeGreaterThanOrEqual(0);
+    // The lag itself is checked against a real stall in test/e2e/operations/metrics-ops.e2e-spec.ts.
     const left = first(gw.app.get(PresenceService).events$, (e) => e.clientId === 'm-1' && e.to === 'leave');
     c.close();
     await left;

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { LongLinkClient } from '../../../src/client';
 import { CommandService } from '../../../src/commands/command.service';
-import type { Connection } from '../../../src/transport/connection';
+import type { CloseEvent } from '../../../src/transport/transport.events';
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { FAST, nextEvent, nextStatus } from './helpers';
 
@@ -18,8 +18,8 @@ describe('LongLinkClient with CommandService', () => {
   /** Resolves when the gateway has seen this client's connection close. */
   const serverSideClose = (clientId: string) =>
     new Promise<void>((resolve) => {
-      const listener = (conn: Connection) => {
-        if (conn.clientId !== clientId) return;
+      const listener = (event: CloseEvent) => {
+        if (event.clientId !== clientId) return;
         gw.server.off('close', listener);
         resolve();
       };

@@ -3,8 +3,7 @@ import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservice
 import { LongLinkClient, ClientClosedError, QueueFullError, ServerError } from '../../../src/client';
 import type { Framing } from '../../../src/transport/codec';
 import type { LongLinkContext } from '../../../src/transport/long-link.context';
-import type { Connection } from '../../../src/transport/connection';
-import type { CloseEvent } from '../../../src/transport/long-link.server';
+import type { CloseEvent, LoginEvent } from '../../../src/transport/transport.events';
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { FAST, nextEvent, recordStatuses, waitUntil } from './helpers';
 
@@ -63,17 +62,17 @@ describe('LongLinkClient against the gateway: login, heartbeat, messages, close'
     const conn = gw.server.getConnection(`hb-${framing}`)!;
     expect(conn.detectedFraming).toBe(framing);
     const before = gw.server.stats.heartbeats;
-    const lastSeen = conn.lastSeenAt;
+    const lastSeen = conn.lastReadAt;
     await waitUntil('4 heartbeats from the client', () => gw.server.stats.heartbeats - before >= 4, 2000);
-    expect(conn.lastSeenAt).toBeGreaterThan(lastSeen);
+    expect(conn.lastReadAt).toBeGreaterThan(lastSeen);
     expect(conn.closed).toBe(false);
   });
 
   it('sends LOGIN meta and HEART fields the gateway keeps', async () => {
     const c = client('meta-1', { meta: { model: 'x1' }, heartbeatFields: () => ({ battery: 97 }) });
     const login = new Promise<Record<string, unknown> | undefined>((resolve) => {
-      const listener = (conn: Connection, e: { meta: Record<string, unknown> | undefined }) => {
-        if (conn.clientId !== 'meta-1') return;
+      const listener = (e: LoginEvent) => {
+        if (e.clientId !== 'meta-1') return;
         gw.server.off('login', listener);
         resolve(e.meta);
       };
@@ -90,8 +89,8 @@ describe('LongLinkClient against the gateway: login, heartbeat, messages, close'
     const c = client('bye-1');
     await c.connect();
     const closed = new Promise<CloseEvent>((resolve) => {
-      const listener = (conn: Connection, e: CloseEvent) => {
-        if (conn.clientId !== 'bye-1') return;
+      const listener = (e: CloseEvent) => {
+        if (e.clientId !== 'bye-1') return;
         gw.server.off('close', listener);
         resolve(e);
       };

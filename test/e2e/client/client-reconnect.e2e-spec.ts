@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { ClientClosedError, LongLinkClient } from '../../../src/client';
+import { SESSION_CONTROL, SessionControl } from '../../../src/common/ports';
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { AckRecorder, FAST, nextEvent, nextStatus, pushCommand, recordStatuses, waitUntil } from './helpers';
 
@@ -132,8 +133,8 @@ describe('LongLinkClient: reconnect', () => {
     await Promise.all([a.connect(), b.connect()]);
     const aBack = nextEvent(a, 'online');
     const bClosed = nextStatus(b, 'closed');
-    gw.server.kick('kick-a', 'kicked');
-    gw.server.kick('kick-b', 'kicked');
+    await gw.app.get<SessionControl>(SESSION_CONTROL).kick('kick-a', 'kicked');
+    await gw.app.get<SessionControl>(SESSION_CONTROL).kick('kick-b', 'kicked');
     await aBack;
     expect((await bClosed).reason).toBe('kicked: kicked');
   });

@@ -52,7 +52,7 @@ describe(`LongLinkClient at scale: ${N} clients in one process`, () => {
     expect(clients.filter((c) => presence.localStatus(c.clientId) !== 'alive').map((c) => c.clientId)).toEqual([]);
     // Every one heartbeated on its original connection, recently.
     const now = Date.now();
-    const stale = connections.filter((conn, i) => gw.server.getConnection(clients[i].clientId) !== conn || now - conn.lastSeenAt > 3 * HEARTBEAT_MS);
+    const stale = connections.filter((conn, i) => gw.server.getConnection(clients[i].clientId) !== conn || now - conn.lastReadAt > 3 * HEARTBEAT_MS);
     expect(stale.map((c) => c.clientId)).toEqual([]);
 
     await Promise.all(clients.map((c) => c.close()));

@@ -2,6 +2,7 @@ import type { AckMessage } from '../../../src/protocol';
 import type { LongLinkClient, LongLinkClientEvents, StatusChange, ClientStatus } from '../../../src/client';
 import type { Connection } from '../../../src/transport/connection';
 import type { LongLinkServer } from '../../../src/transport/long-link.server';
+import type { AckEvent } from '../../../src/transport/transport.events';
 
 /** Settings that make a test client react in milliseconds. */
 export const FAST = {
@@ -65,7 +66,7 @@ export function pushCommand(server: LongLinkServer, clientId: string, cmd: { id:
 export class AckRecorder {
   readonly acks: AckMessage[] = [];
   private waiters: Array<{ id: string; resolve: (a: AckMessage) => void }> = [];
-  private readonly listener = (_conn: Connection, ack: AckMessage) => {
+  private readonly listener = ({ ack }: AckEvent) => {
     this.acks.push(ack);
     const i = this.waiters.findIndex((w) => w.id === ack.id);
     if (i >= 0) this.waiters.splice(i, 1)[0].resolve(ack);

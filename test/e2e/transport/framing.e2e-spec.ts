@@ -1,4 +1,4 @@
-import type { Framing } from '../../../src/transport/codec';
+import { FrameDecoder, type Framing, type FrameSink } from '../../../src/transport/codec';
 import { startTestGateway, TestGateway } from '../../support/gateway';
 import { ClientPool, heartRoundTrip, lengthFrame } from './helpers';
 
@@ -110,17 +110,32 @@ describe('transport: framing, LOGIN and HEART', () => {
 
   it('decodes a length-prefixed LOGIN whose header and body arrive in separate reads', async () => {
     // Regression for the streaming decoder: a header split across TCP reads must
-    // decode to the same length. Pauses between the writes make the reads separate.
+    // decode to the same length. Each piece is sent once the server has read
+    // the one before (seen at the decoder), so the reads are separate for sure.
     const c = await pool.connect('length');
     c.socket.setNoDelay(true);
     // Over 255 bytes, so the header's third byte is not zero: [00 00 01 xx].
     const frame = lengthFrame(JSON.stringify({ type: 'LOGIN', clientId: 'split-1', meta: { pad: 'p'.repeat(300) } }));
     expect(frame[2]).toBe(1);
     const pieces = [frame.subarray(0, 1), frame.subarray(1, 3), frame.subarray(3, 9), frame.subarray(9)];
-    for (const piece of pieces) {
-      c.writeRaw(piece);
-      await new Promise((r) => setTimeout(r, 15));
+    const push = FrameDecoder.prototype.push;
+    const reads: number[] = [];
+    let onRead: (() => void) | undefined;
+    const spy = jest.spyOn(FrameDecoder.prototype, 'push').mockImplementation(function (this: FrameDecoder, chunk: Buffer, sink: FrameSink) {
+      reads.push(chunk.length);
+      push.call(this, chunk, sink);
+      onRead?.();
+    });
+    try {
+      for (const piece of pieces) {
+        const read = new Promise<void>((resolve) => (onRead = resolve));
+        c.writeRaw(piece);
+        await read;
+      }
+    } finally {
+      spy.mockRestore();
     }
+    expect(reads).toEqual(pieces.map((p) => p.length));
     expect(await c.nextOfType('LOGIN', 2000)).toMatchObject({ ok: true, clientId: 'split-1' });
   });
 });

@@ -1,4 +1,3 @@
-import type { Connection } from '../../../src/transport/connection';
 import type { CloseEvent } from '../../../src/transport/long-link.server';
 import type { Framing } from '../../../src/transport/codec';
 import type { TestGateway } from '../../support/gateway';
@@ -36,15 +35,15 @@ export class ClientPool {
  */
 export function serverClose(
   gw: TestGateway,
-  match: (conn: Connection) => boolean,
+  match: (event: CloseEvent) => boolean,
   timeoutMs = 5000,
-): Promise<{ conn: Connection; event: CloseEvent }> {
+): Promise<{ event: CloseEvent }> {
   return new Promise((resolve, reject) => {
-    const listener = (conn: Connection, event: CloseEvent) => {
-      if (!match(conn)) return;
+    const listener = (event: CloseEvent) => {
+      if (!match(event)) return;
       clearTimeout(timer);
       gw.server.off('close', listener);
-      resolve({ conn, event });
+      resolve({ event });
     };
     const timer = setTimeout(() => {
       gw.server.off('close', listener);
@@ -55,9 +54,9 @@ export function serverClose(
 }
 
 /** The server's connection for this client socket (matched by its local port). */
-export function serverSideOf(c: RawClient): (conn: Connection) => boolean {
+export function serverSideOf(c: RawClient): (event: CloseEvent) => boolean {
   const port = c.socket.localPort;
-  return (conn) => conn.remotePort === port;
+  return (event) => event.remotePort === port;
 }
 
 /** Frames of a type (or `code` alias) still unclaimed in the client's buffer. */

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as net from 'node:net';
 import { RawClient } from '../../support/raw-client';
 
 const root = join(__dirname, '..', '..', '..');
@@ -35,7 +36,8 @@ function runMain(env: Record<string, string>, cwd: string): { child: ChildProces
 }
 
 /** Resolves with the first match of re in the child's output. */
-function waitForOutput(run: { child: ChildProcess; output: () => string }, re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+// Generous: on a loaded 2-core machine loading Nest alone has taken over 10 s.
+function waitForOutput(run: { child: ChildProcess; output: () => string }, re: RegExp, timeoutMs = 40_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const m = run.output().match(re);
@@ -104,5 +106,41 @@ describe('node dist/main.js', () => {
     } finally {
       c.close();
     }
-  });
+  }, 90_000);
+  it('on SIGTERM with idle and half-sent admin HTTP sockets open still KICKs, and exits within grace + 1 s (JSON logs)', async () => {
+    const grace = 1000;
+    const run = runMain({ TCP_HOST: '127.0.0.1', TCP_PORT: '0', HTTP_PORT: '0', SHUTDOWN_GRACE_MS: String(grace), LOG_FORMAT: 'json' }, cwd);
+    children.push(run.child);
+    const [, port] = await waitForOutput(run, /listening on tcp:\/\/127\.0\.0\.1:(\d+)/);
+    // No HTTP_HOST and no ADMIN_TOKEN: the admin API is on loopback.
+    const [, httpPort] = await waitForOutput(run, /admin API on http:\/\/127\.0\.0\.1:(\d+)/);
+    const open = (text?: string) => {
+      const s = net.connect(Number(httpPort), '127.0.0.1', () => text && s.write(text));
+      s.on('error', () => undefined);
+      s.resume();
+      return s;
+    };
+    const idle = open(); // `nc host 3000`, nothing sent
+    const half = open('GET /clients HTTP/1.1\r\nHost: x\r\n');
+    const c = await RawClient.connect(Number(port), { framing: 'line' });
+    try {
+      expect(await c.login('sigterm-idle')).toMatchObject({ ok: true });
+      const exited = once(run.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      const sent = Date.now();
+      run.child.kill('SIGTERM');
+      expect(await c.nextOfType('KICK')).toEqual({ type: 'KICK', reason: 'shutdown' });
+      const [code, signal] = await exited;
+      expect(Date.now() - sent).toBeLessThan(grace + 1000);
+      expect(code === 0 || signal === 'SIGTERM').toBe(true);
+      // LOG_FORMAT=json: every line Nest's logger wrote is one JSON object.
+      const lines = run.output().split('\n').filter((l) => l.trim() !== '');
+      expect(lines.length).toBeGreaterThan(3);
+      for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.any(String), message: expect.anything() });
+      expect(lines.some((l) => /SIGTERM: shutting down/.test(l))).toBe(true);
+    } finally {
+      c.close();
+      idle.destroy();
+      half.destroy();
+    }
+  }, 90_000);
 });

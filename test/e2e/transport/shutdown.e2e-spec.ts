@@ -21,7 +21,9 @@ describe('transport: graceful shutdown', () => {
     await alias.nextOfType('LOGIN');
     const anonymous = await pool.connect(); // connected, not logged in: told too
     const reasons: string[] = [];
-    gw.server.on('close', (_conn, e) => reasons.push(e.reason));
+    gw.server.on('close', (e) => {
+      reasons.push(e.reason);
+    });
     const started = Date.now();
     await gw.close();
     // Clients that read and close promptly don't make shutdown wait for the grace.

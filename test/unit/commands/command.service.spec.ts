@@ -1,26 +1,25 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
+import { Subject } from 'rxjs';
 import { QueueFullError, CommandTooLargeError } from '../../../src/commands/command.errors';
 import { CommandService } from '../../../src/commands/command.service';
 import type { CommandEvent } from '../../../src/commands/command.types';
 import { MemoryCommandStore } from '../../../src/commands/memory-command.store';
 import { FakeClock } from '../../../src/common/clock';
+import type { CmdFrame, CommandDelivery } from '../../../src/common/ports';
 import { configFrom } from '../../../src/config';
 import type { PresenceService } from '../../../src/presence/presence.service';
-import type { ClientFilter, ClientRecord, PresenceStatus } from '../../../src/presence/presence.types';
-import type { LongLinkServer } from '../../../src/transport/long-link.server';
+import type { ClientFilter, ClientRecord, PresenceStatus, SessionEvent } from '../../../src/presence/presence.types';
+import { cmdJson } from '../../../src/protocol/cmd-frame';
+import type { SessionView, TransportSessions } from '../../../src/transport/session-view';
+import type { LongLinkEvents } from '../../../src/transport/transport.events';
 
-/** A logged-in connection that keeps what was written to it (line framing: one JSON text per frame). */
+/** A client's session that keeps what was written to it (one JSON text per frame). */
 class FakeConnection {
   closed = false;
   typeKey: 'type' | 'code' = 'type';
-  readonly framing = 'line';
   readonly raw: string[] = [];
   constructor(readonly clientId: string) {}
-  write(frame: Buffer): boolean {
-    this.raw.push(frame.toString('utf8').replace(/\n$/, ''));
-    return true;
-  }
   close(): void {
     this.closed = true;
   }
@@ -29,10 +28,12 @@ class FakeConnection {
   }
 }
 
-/** The parts of LongLinkServer CommandService uses: its events, the live connection of a client, counters. */
-class FakeServer extends EventEmitter {
-  readonly stats = { framesOut: 0 };
+/** The transport as commands see it: CommandDelivery to the live sessions, and the ACK events. */
+class FakeGateway implements CommandDelivery, TransportSessions {
+  framesOut = 0;
+  private readonly events = new EventEmitter();
   private readonly conns = new Map<string, FakeConnection>();
+  readonly sessionEvents = new Subject<SessionEvent>();
   connect(clientId: string): FakeConnection {
     const conn = new FakeConnection(clientId);
     this.conns.get(clientId)?.close();
@@ -43,19 +44,45 @@ class FakeServer extends EventEmitter {
     this.conns.get(clientId)?.close();
     this.conns.delete(clientId);
   }
+  /** What presence reports after a LOGIN. */
   login(conn: FakeConnection): void {
-    this.emit('login', conn, { meta: {}, implicit: false, replaced: false });
+    this.sessionEvents.next({ clientId: conn.clientId, sessionId: 's', epoch: 1, at: 0 });
   }
   ack(conn: FakeConnection, id: string, ok = true): void {
-    this.emit('ack', conn, { type: 'ACK', id, ok });
+    this.events.emit('ack', { clientId: conn.clientId, sessionId: 's', ack: { type: 'ACK', id, ok } });
   }
-  getConnection(clientId: string): FakeConnection | undefined {
-    return this.conns.get(clientId);
+  // CommandDelivery
+  isConnected(clientId: string): boolean {
+    const conn = this.conns.get(clientId);
+    return conn !== undefined && !conn.closed;
+  }
+  deliver(clientId: string, frames: readonly CmdFrame[]): boolean {
+    const conn = this.conns.get(clientId);
+    if (!conn || conn.closed) return false;
+    for (const frame of frames) {
+      conn.raw.push(cmdJson(conn.typeKey, frame.id, frame.body));
+      this.framesOut++;
+    }
+    return true;
+  }
+  // TransportSessions
+  on<K extends keyof LongLinkEvents>(event: K, listener: LongLinkEvents[K]): void {
+    this.events.on(event, listener);
+  }
+  off<K extends keyof LongLinkEvents>(event: K, listener: LongLinkEvents[K]): void {
+    this.events.off(event, listener);
+  }
+  session(): SessionView | undefined {
+    return undefined;
+  }
+  sessionViews(): IterableIterator<SessionView> {
+    return new Map<string, SessionView>().values();
   }
 }
 /** Presence as far as commands ask it: which clients match (all, or the named ones), and one client's status. */
 class FakePresence {
   readonly statuses = new Map<string, PresenceStatus>();
+  constructor(readonly sessions$: Subject<SessionEvent>) {}
   async matchingIds(filter: ClientFilter = {}): Promise<string[]> {
     return [...this.statuses.keys()].filter((id) => !filter.clientIds || filter.clientIds.includes(id)).sort();
   }
@@ -71,22 +98,16 @@ const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe('CommandService (fakes around a real MemoryCommandStore)', () => {
   let clock: FakeClock;
   let store: MemoryCommandStore;
-  let server: FakeServer;
+  let server: FakeGateway;
   let presence: FakePresence;
   let service: CommandService;
 
   const start = (env: Record<string, string | number> = {}) => {
     clock = new FakeClock();
     store = new MemoryCommandStore();
-    server = new FakeServer();
-    presence = new FakePresence();
-    service = new CommandService(
-      configFrom(env),
-      clock,
-      store,
-      server as unknown as LongLinkServer,
-      presence as unknown as PresenceService,
-    );
+    server = new FakeGateway();
+    presence = new FakePresence(server.sessionEvents);
+    service = new CommandService(configFrom(env), clock, store, server, server, presence as unknown as PresenceService);
     service.onModuleInit();
   };
   beforeAll(() => Logger.overrideLogger(false));
@@ -130,7 +151,7 @@ describe('CommandService (fakes around a real MemoryCommandStore)', () => {
       const command = listed.find((r) => r.clientId === conn.clientId);
       expect(conn.raw).toEqual([JSON.stringify({ [key]: 'CMD', id: command?.id, name: 'cfg', data: { v: 1, text: 'é\n' }, expiresAt: clock.now() + 60_000 })]);
     }
-    expect(server.stats.framesOut).toBe(3);
+    expect(server.framesOut).toBe(3);
   });
 
   it('records an ACK in one store round trip; a stray ACK is counted and changes nothing', async () => {

@@ -17,7 +17,8 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({
       nodeEnv: 'development',
       tcp: { host: '0.0.0.0', port: 7000, tlsCertFile: undefined, tlsKeyFile: undefined, keepAliveMs: 60000 },
-      http: { host: '0.0.0.0', port: 3000 },
+      // No ADMIN_TOKEN: the open admin API listens on loopback only.
+      http: { host: '127.0.0.1', hostExplicit: false, port: 3000, maxConnections: 512, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000 },
       maxConnections: 10000,
       maxFrameBytes: 65536,
       maxBadFrames: 10,
@@ -28,8 +29,12 @@ describe('parseConfig', () => {
       presence: { closedRetentionMs: 86400000 },
       commands: { ttlMs: 86400000, maxQueued: 1000 },
       shutdownGraceMs: 5000,
+      shutdownDrainMs: 0,
       adminToken: undefined,
+      metricsToken: undefined,
+      sseReplayEvents: 10000,
       logLevel: 'log',
+      logFormat: 'text',
     });
     expect(c.auth.tokens.size).toBe(0);
     expect(c.nodeId).toMatch(/.+-\d+$/);

@@ -4,12 +4,12 @@ import { RecordCap } from '../../../src/presence/record-cap';
 /** Issue 12, item 3: 20,000 one-shot clientIds stayed for 24 h. MAX_CLIENT_RECORDS and its policy. */
 describe('RecordCap', () => {
   function setup(max: number) {
-    const entries = new Map<string, { conn: unknown }>();
+    const entries = new Map<string, { connected: boolean }>();
     const hits = new LimitHits();
     const lines: string[] = [];
     const cap = new RecordCap(max, entries, (id) => entries.delete(id), hits, (l) => lines.push(l), 0);
-    const add = (id: string, status: 'alive' | 'leave' | 'close', conn?: unknown) => {
-      entries.set(id, { conn });
+    const add = (id: string, status: 'alive' | 'leave' | 'close', connected = false) => {
+      entries.set(id, { connected });
       cap.onStatus(id, status);
     };
     return { entries, hits, lines, cap, add };
@@ -43,7 +43,7 @@ describe('RecordCap', () => {
     expect(cap.admit('c')).toBe(true);
     expect([...entries.keys()]).toEqual(['a']);
     cap.onStatus('a', 'alive');
-    entries.set('c', { conn: undefined });
+    entries.set('c', { connected: false });
     expect(cap.admit('d')).toBe(false);
   });
 
@@ -59,7 +59,7 @@ describe('RecordCap', () => {
 
   it('never drops a close record whose socket is still attached (a kick being flushed)', () => {
     const { cap, add } = setup(1);
-    add('kicked', 'close', {});
+    add('kicked', 'close', true);
     expect(cap.admit('x')).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import { cmdBody, cmdFrameBytes, cmdJson } from '../../../src/commands/command-frame';
+import { cmdBody, cmdFrameBytes, cmdJson } from '../../../src/protocol/cmd-frame';
 
 const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
 
