@@ -38,10 +38,13 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 7000 3000
-# No curl in the slim image: node itself asks /health (no token needed).
+# Liveness, asked by node itself (no curl in the slim image; no token needed):
+# readiness (/health/ready) is the load balancer's, and a draining node must
+# not fail its own health check.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# SIGTERM: /health turns 503, clients get KICK shutdown; give the container
-# more than SHUTDOWN_GRACE_MS to stop (docker stop -t).
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM starts the drain (readiness 503, everything still served), then the
+# shutdown; the process is gone within SHUTDOWN_DRAIN_MS + SHUTDOWN_GRACE_MS
+# + 1 s. Give the container more than that to stop (docker stop -t).
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

@@ -100,3 +100,7 @@ export type { ProtocolErrorBody, ClientMessage, LoginMessage, HeartMessage, AckM
 
 // A whole gateway in one call (what the CLI runs), for apps that want no module wiring.
 export { startGateway, type GatewayOptions, type RunningGateway } from './bootstrap';
+
+// Operations (docs/OPERATIONS.md): readiness and the bounded shutdown, the admin listener's bounds.
+export { shutdownGateway, installShutdownSignals, applyHttpLimits, gatewayLogger } from './bootstrap';
+export { GatewayLifecycle, type LifecyclePhase } from './lifecycle/gateway-lifecycle';

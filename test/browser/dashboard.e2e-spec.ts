@@ -79,6 +79,8 @@ describe('dashboard: an open admin API and a fleet of mixed statuses', () => {
     await expectCount(page, 'close', GONE);
     await expectCount(page, 'connected', ALIVE);
     await expect(page.locator('#clients tbody tr[data-client-id]').count()).resolves.toBe(ALIVE + DROPPED + GONE);
+    // Per node (one here): connected and records.
+    await expect(page.locator('#nodes tr[data-node-id="gw-a"] td').allTextContents()).resolves.toEqual(['gw-a', String(ALIVE), String(ALIVE + DROPPED + GONE)]);
 
     const alive = row(page, 'dev-01');
     await expect(alive.getAttribute('data-status')).resolves.toBe('alive');
@@ -97,6 +99,21 @@ describe('dashboard: an open admin API and a fleet of mixed statuses', () => {
     await waitRows(page, 9);
     await page.fill('#f-q', '');
     await waitRows(page, ALIVE + DROPPED + GONE);
+
+    // Paged with the API's cursor.
+    const total = ALIVE + DROPPED + GONE;
+    await page.selectOption('#f-limit', '25');
+    await waitRows(page, 25);
+    await page.locator('#page-info', { hasText: `1–25 of ${total}` }).waitFor();
+    await page.click('#next');
+    await waitRows(page, total - 25);
+    await page.locator('#page-info', { hasText: `26–${total} of ${total}` }).waitFor();
+    await expect(page.locator('#next').isDisabled()).resolves.toBe(true);
+    await expect(page.locator('#clients tbody tr[data-client-id]').first().getAttribute('data-client-id')).resolves.toBe('dev-26');
+    await page.click('#prev');
+    await waitRows(page, 25);
+    await page.selectOption('#f-limit', '100');
+    await waitRows(page, total);
 
     expect(errors).toEqual([]);
   });
@@ -208,6 +225,11 @@ describe('dashboard: an open admin API and a fleet of mixed statuses', () => {
         await page.waitForTimeout(900);
       }
       await page.screenshot({ path: screenshot });
+      if (process.env.DASHBOARD_CLIENT_SCREENSHOT) {
+        await page.goto(`${gw.httpUrl}/dashboard#/client/dev-03`);
+        await page.locator('#client-timeline li').first().waitFor();
+        await page.screenshot({ path: process.env.DASHBOARD_CLIENT_SCREENSHOT });
+      }
     }, 30_000);
   }
 });

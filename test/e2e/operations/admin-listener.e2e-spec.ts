@@ -60,7 +60,7 @@ describe('operations: admin listener safety', () => {
     gw = await startTestGateway({ HTTP_MAX_CONNECTIONS: 4, MAX_CONNECTIONS: 2, HTTP_HEADERS_TIMEOUT_MS: 60000, HTTP_REQUEST_TIMEOUT_MS: 60000 }, { logger: logs });
     const idle = await Promise.all(Array.from({ length: 12 }, () => rawHttp(gw!.httpPort)));
     // Those over the cap are dropped at once; the held ones stay open.
-    const dropped = await Promise.all(idle.map((s) => Promise.race([s.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 300))])));
+    const dropped = await Promise.all(idle.map((s) => Promise.race([s.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 1500))])));
     expect(dropped.filter(Boolean).length).toBe(8);
     // Said once, not once per socket.
     expect(logs.warnings.filter((w) => /HTTP_MAX_CONNECTIONS \(4\)/.test(w))).toEqual([expect.stringMatching(/dropping new ones/)]);
@@ -90,10 +90,10 @@ describe('operations: admin listener safety', () => {
     const kept = await rawHttp(gw.httpPort);
     kept.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
     const [silentMs, halfMs, keptMs] = await Promise.all([silent.closed, half.closed, kept.closed]);
-    expect(silentMs).toBeLessThan(1500);
-    expect(halfMs).toBeLessThan(1500);
+    expect(silentMs).toBeLessThan(3000);
+    expect(halfMs).toBeLessThan(3000);
     expect(half.text()).toMatch(/^HTTP\/1\.1 408/);
     expect(kept.text()).toMatch(/^HTTP\/1\.1 200/);
-    expect(keptMs).toBeLessThan(1500);
+    expect(keptMs).toBeLessThan(3000);
   });
 });

@@ -43,9 +43,9 @@ describe('operations: shutdown that always ends', () => {
     expect(elapsed).toBeLessThan(grace + 1000);
     const { kick, at } = await kickAt;
     expect(kick).toEqual({ type: 'KICK', reason: 'shutdown' });
-    // The device heard first, well before the grace that ends the stuck HTTP sockets.
-    expect(at - started).toBeLessThan(grace / 2);
-    expect((await idle.closedAt) - started).toBeGreaterThanOrEqual(at - started);
+    // The device heard first, before the grace that ends the stuck HTTP sockets.
+    expect(at - started).toBeLessThan(grace);
+    expect(await idle.closedAt).toBeGreaterThanOrEqual(at);
     await half.closedAt;
     // The SSE stream is ended by the shutdown itself, not left to the force at the grace.
     expect((await sseEnded) - started).toBeLessThan(grace);
@@ -86,6 +86,7 @@ describe('operations: shutdown that always ends', () => {
     await shutdownGateway(gw);
     gw = undefined;
     expect(await device.nextOfType('KICK')).toMatchObject({ reason: 'shutdown' });
-    expect(Date.now() - started).toBeLessThan(300);
+    // No drain to wait for (a 5 s production drain would show).
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

@@ -69,7 +69,9 @@ describe('the packed package in examples/host-app', () => {
     const [, http, tcp] = await waitForLine(app, () => appOutput, /host-app ready http=(\d+) tcp=(\d+)/);
     httpUrl = `http://127.0.0.1:${http}`;
     tcpPort = Number(tcp);
-  }, 300_000);
+    // ~40 s of CPU (the build's tsc alone ~24 s); on a machine shared by
+    // several jobs that is minutes of wall time, hence the generous bound.
+  }, 600_000);
 
   afterAll(async () => {
     await client?.close();
