@@ -24,7 +24,7 @@ describe('hardening: admission control', () => {
   afterEach(() => gw?.close());
 
   it('refuses connects from one IP past CONNECT_BURST_PER_IP with ERROR RATE_LIMITED, and lets them in again as the bucket refills', async () => {
-    gw = await startTestGateway({ ADMIN_TOKEN: TOKEN, CONNECT_RATE_PER_IP: 1, CONNECT_BURST_PER_IP: 3 });
+    gw = await startTestGateway({ ADMIN_TOKEN: TOKEN, CONNECT_RATE_PER_IP: 1, CONNECT_BURST_PER_IP: 3, FLAP_HOST_MAX_LOGINS: 300 });
     const ok = await Promise.all(['cr-1', 'cr-2', 'cr-3'].map((id) => pool.login(id)));
     const refused = await pool.connect();
     expect(await refused.next()).toEqual({ type: 'ERROR', code: 'RATE_LIMITED', message: 'more than CONNECT_RATE_PER_IP (1/s, burst 3) connects from 127.0.0.1' });
