@@ -1,9 +1,9 @@
 import type { TargetKind } from './targets';
 
-export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 'soak' | 'abuse';
-export const SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'soak', 'abuse'];
+export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 'c1' | 'durability' | 'soak' | 'abuse';
+export const SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'durability', 'soak', 'abuse'];
 /** What runs without --scenarios: the soak (10 minutes) and abuse (gateway only) are asked for by name. */
-export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5'];
+export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'durability'];
 
 /** Every parameter of a run; each has a `--kebab-case` flag (e.g. `--s2-conns 5000`). */
 export interface BenchOptions {
@@ -35,6 +35,10 @@ export interface BenchOptions {
   s5Live: number;
   /** S5: sweep passes timed (each after one HEART from every live client). @default 30 */
   s5Passes: number;
+  /** C1 cross-node command (3 nodes on a private redis-server): commands timed each way. @default 1000 */
+  c1Commands: number;
+  /** Durability: measured seconds of each run (sqlite and memory × 1 and 64 HTTP clients). @default 5 */
+  durabilitySeconds: number;
   /** Soak: connections. @default 15000 */
   soakConns: number;
   /** Soak: heartbeats per second per connection. @default 0.5 */
@@ -86,6 +90,8 @@ export const DEFAULTS: BenchOptions = {
   s5Records: 20000,
   s5Live: 19000,
   s5Passes: 30,
+  c1Commands: 1000,
+  durabilitySeconds: 5,
   soakConns: 15000,
   soakHz: 0.5,
   soakMinutes: 10,
@@ -117,6 +123,8 @@ export const QUICK: Partial<BenchOptions> = {
   s5Records: 2000,
   s5Live: 1800,
   s5Passes: 10,
+  c1Commands: 200,
+  durabilitySeconds: 2,
   soakConns: 2000,
   soakMinutes: 1,
   abuseVictims: 50,
@@ -132,7 +140,7 @@ export const QUICK: Partial<BenchOptions> = {
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-export const USAGE = `usage: npm run bench -- [--quick] [--scenarios s1,s2,s3,s4,s5[,soak][,abuse]] [--targets gateway,baseline]
+export const USAGE = `usage: npm run bench -- [--quick] [--scenarios s1,s2,s3,s4,s5,c1,durability[,soak][,abuse]] [--targets gateway,baseline]
   ${Object.entries(DEFAULTS)
     .filter(([k]) => !['scenarios', 'targets', 'quick'].includes(k))
     .map(([k, v]) => `--${kebab(k)} ${typeof v === 'boolean' ? '' : `<${String(v)}>`}`.trim())

@@ -64,6 +64,20 @@ const ROWS: Row[] = [
   { scenario: 's5', label: 'records swept', key: 'records', digits: 0 },
   { scenario: 's5', label: 'sweep pass, median (ms)', key: 'sweepMedianMs', digits: 2, goal: { on: 'gateway', max: 5, text: '≤ 5 ms' } },
   { scenario: 's5', label: 'sweep pass, p99 (ms)', key: 'sweepP99Ms', digits: 2 },
+  { scenario: 'c1', label: 'same-node command, p50 / p99 (ms)', key: 'sameP99Ms', digits: 2, noRatio: true },
+  { scenario: 'c1', label: 'cross-node command, p50 (ms)', key: 'crossP50Ms', digits: 2, noRatio: true },
+  { scenario: 'c1', label: 'cross-node command, p99 (ms)', key: 'crossP99Ms', digits: 2, noRatio: true },
+  { scenario: 'c1', label: 'cross-node p99 − same-node p99 (ms)', key: 'crossExtraP99Ms', digits: 2, goal: { on: 'gateway', max: 5, text: '≤ 5 ms' } },
+  { scenario: 'c1', label: 'Redis commands per posted command', key: 'redisPerCommand', digits: 1, noRatio: true },
+  { scenario: 'durability', label: 'commands accepted/s, 1 HTTP client, SQLite', key: 'sqlite1PerSec', digits: 0 },
+  { scenario: 'durability', label: 'commands accepted/s, 1 HTTP client, memory', key: 'memory1PerSec', digits: 0 },
+  { scenario: 'durability', label: 'SQLite ÷ memory, 1 HTTP client', key: 'ratio1', digits: 2 },
+  { scenario: 'durability', label: 'commands accepted/s, 64 HTTP clients, SQLite', key: 'sqlite64PerSec', digits: 0 },
+  { scenario: 'durability', label: 'commands accepted/s, 64 HTTP clients, memory', key: 'memory64PerSec', digits: 0 },
+  { scenario: 'durability', label: 'SQLite ÷ memory, 64 HTTP clients', key: 'ratio64', digits: 2 },
+  { scenario: 'durability', label: '202 p99, 64 HTTP clients, SQLite (ms)', key: 'sqlite64P99Ms', digits: 2 },
+  { scenario: 'durability', label: '202 p99, 64 HTTP clients, memory (ms)', key: 'memory64P99Ms', digits: 2 },
+  { scenario: 'durability', label: 'errors', key: 'errors', digits: 0 },
   { scenario: 'soak', label: 'RSS start / middle / end (MiB)', key: 'rssEndMB', digits: 1, noRatio: true },
   { scenario: 'soak', label: 'RSS growth, middle → end (%)', key: 'rssGrowthPct', digits: 1 },
   { scenario: 'soak', label: 'RTT p99 (ms)', key: 'rttP99Ms', digits: 3 },
@@ -88,6 +102,8 @@ const TITLES: Record<ScenarioId, string> = {
   s3: 'S3 throughput',
   s4: 'S4 fan-out',
   s5: 'S5 sweep',
+  c1: 'C1 cross-node command',
+  durability: 'Durability',
   soak: 'Soak',
   abuse: 'Abuse',
 };
@@ -136,6 +152,8 @@ export function markdown(results: Results, options: BenchOptions, env: Machine, 
     s3: `S3 ${options.s3Conns} × ${options.s3Inflight} in flight, ${options.s3Seconds} s, ${options.s3Workers} load process(es)`,
     s4: `S4 ${options.s4Conns} conns`,
     s5: `S5 ${options.s5Records} records (${options.s5Live} connected), ${options.s5Passes} passes`,
+    c1: `C1 ${options.c1Commands} commands each way, 3 nodes on one Redis`,
+    durability: `durability ${options.durabilitySeconds} s per run`,
     soak: `soak ${options.soakConns} × ${options.soakHz} HEART/s, ${options.soakMinutes} min`,
     abuse: `abuse ${options.abuseVictims} × ${options.abuseHz} HEART/s measuring; ${options.abuseFloodFrames} MSG / ${options.abuseHeartFrames} HEART flood; ?q= over ${options.abuseRecords} records; ${options.abuseConnectRate} connects/s × ${options.abuseConnectSeconds} s; ${options.abuseFlaps} flaps; ${options.abuseStrayAcks} stray ACKs`,
   };
@@ -159,6 +177,7 @@ export function markdown(results: Results, options: BenchOptions, env: Machine, 
       if (row.key === 'queryMsP99') return `${fmt(r.figures.queryMsP50, 1)} / ${fmt(r.figures.queryMsP99, 1)}`;
       if (row.key === 'connectFloodAccepted') return `${fmt(r.figures.connectFloodAccepted, 0)} / ${fmt(r.figures.connectFloodAttempted, 0)}`;
       if (row.key === 'flapLoggedIn') return `${fmt(r.figures.flapLoggedIn, 0)} / ${fmt(r.figures.flapAttempts, 0)}`;
+      if (row.key === 'sameP99Ms') return `${fmt(r.figures.sameP50Ms, 2)} / ${fmt(r.figures.sameP99Ms, 2)}`;
       if (row.key === 'rssEndMB') return `${fmt(r.figures.rssStartMB, 1)} / ${fmt(r.figures.rssMiddleMB, 1)} / ${fmt(r.figures.rssEndMB, 1)}`;
       return fmt(value, row.digits);
     };

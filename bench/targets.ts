@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,13 +44,25 @@ export interface GatewayTargetOptions {
   heartbeatMs?: number;
   /** Write a CPU profile (node --cpu-prof) into this directory. */
   cpuProfDir?: string;
-  /**
-   * Settings on top of the bench's own. S1-S5 turn admission control off
-   * (ADMISSION_OFF): their fleets come from a handful of loopback addresses
-   * at thousands of connects a second, which is what it is there to stop;
-   * the abuse scenario measures it on.
-   */
+  /** More environment (STORE; the cluster scenario: REDIS_URL, NODE_ID). */
   env?: Record<string, string>;
+  /**
+   * S1-S5 run with admission control off (ADMISSION_OFF, the default): their
+   * fleets come from a handful of loopback addresses at thousands of
+   * connects a second, which is what it is there to stop; the abuse
+   * scenario measures it 'on'. @default 'off'
+   */
+  admission?: 'on' | 'off';
+}
+
+/**
+ * A fresh DATA_DIR for one start of the gateway, removed when it stops: the
+ * SQLite store (the default) would otherwise carry the records of one
+ * scenario into the next (and into the repository's ./data).
+ */
+export function freshDataDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'longlink-bench-data-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The per-IP, per-host and per-connection rates off (the frame budget and the bounds stay on). */
@@ -94,6 +107,7 @@ class ProcessTarget implements Target {
     readonly tcpPort: number,
     readonly httpPort: number,
     private readonly stopSignal: NodeJS.Signals,
+    private readonly onStopped: () => void = () => undefined,
   ) {
     const keep = (chunk: Buffer) => {
       // Only the tail matters for an error report.
@@ -163,14 +177,16 @@ class ProcessTarget implements Target {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill(this.stopSignal);
-    const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
-    if (timedOut) {
-      child.kill('SIGKILL');
-      await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill(this.stopSignal);
+      const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+      if (timedOut) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
+    this.onStopped();
   }
 }
 
@@ -179,6 +195,7 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
   const main = join(ROOT, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run 'npm run build' first`);
   const [tcpPort, httpPort] = [await freePort(), await freePort()];
+  const data = freshDataDir();
   const execArgv: string[] = [];
   if (options.cpuProfDir) {
     // --cpu-prof writes its file on a normal exit only: the hook exits on SIGUSR2.
@@ -201,10 +218,18 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
       ADMIN_TOKEN,
       MAX_CONNECTIONS: String(options.maxConnections),
       HEARTBEAT_MS: String(options.heartbeatMs ?? 10000),
-      ...(options.env ?? ADMISSION_OFF),
+      DATA_DIR: data.dir,
+      ...(options.admission === 'on' ? {} : ADMISSION_OFF),
+      ...options.env,
     },
   });
-  return new ProcessTarget('gateway', child, tcpPort, httpPort, options.cpuProfDir ? 'SIGUSR2' : 'SIGTERM').ready();
+  const target = new ProcessTarget('gateway', child, tcpPort, httpPort, options.cpuProfDir ? 'SIGUSR2' : 'SIGTERM', data.remove);
+  try {
+    return await target.ready();
+  } catch (error) {
+    data.remove();
+    throw error;
+  }
 }
 
 /** bench/baseline-server.ts in its own process. */

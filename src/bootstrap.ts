@@ -55,6 +55,9 @@ export async function startGateway(
   const root: DynamicModule = extraModules.length > 0 ? { module: GatewayAppModule, imports: [gateway, ...extraModules] } : gateway;
   const app = await NestFactory.create(root, {
     logger: logger ?? gatewayLogger(config),
+    // A provider that cannot start (e.g. a DATA_DIR the store cannot use) throws to
+    // the caller, instead of Nest exiting the process (or a test runner) itself.
+    abortOnError: false,
   });
   const server = app.get(LongLinkServer);
   const lifecycle = app.get(GatewayLifecycle);

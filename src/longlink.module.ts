@@ -1,6 +1,6 @@
 import { DynamicModule, Global, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
 import { CLOCK, Clock, systemClock } from './common/clock';
-import { LONGLINK_CONFIG, LongLinkConfig, parseConfig } from './config';
+import { LONGLINK_CONFIG, LongLinkConfig, LongLinkSettings, resolveConfig } from './config';
 import { CLIENT_AUTHENTICATOR, ClientAuthenticator, ConfigClientAuthenticator } from './transport/client-authenticator';
 import { LongLinkServer } from './transport/long-link.server';
 import { HealthController } from './admin/health.controller';
@@ -10,7 +10,8 @@ import { PresenceModule } from './presence/presence.module';
 import { COMMAND_STORE, CommandStore } from './commands/command.store';
 import { CommandService } from './commands/command.service';
 import { COMMAND_DELIVERY, CommandDelivery, SESSION_CONTROL, SessionControl } from './common/ports';
-import { assertClusterModeAvailable } from './cluster/cluster-mode';
+import { CLUSTER_RUNTIME, clusterProviders, eventFeedFor, sessionControlFor } from './cluster/cluster-mode';
+import { EVENT_FEED } from './admin/event-feed';
 import { PRESENCE_STORE, PresenceStore } from './presence/presence.store';
 import { asProvider, assertStoreAvailable, StoreProvider, storeProviders } from './stores';
 import { LocalCommandDelivery, LocalSessionControl } from './transport/local-ports';
@@ -29,15 +30,36 @@ import { MetricsController } from './admin/metrics.controller';
 import { DashboardController } from './admin/dashboard.controller';
 
 export interface LongLinkModuleOptions {
-  /** Validated configuration; default: parsed from process.env. */
+  /**
+   * Settings by the environment's keys (`{ TCP_PORT: 7100, ADMIN_TOKEN }`),
+   * over `process.env`: a key left out is read from the environment as the
+   * CLI reads it. Validated like the environment (a bad or unknown key
+   * throws ConfigValidationError naming it). Each key's default is in
+   * `.env.example` and on the `LongLinkConfig` field that names it.
+   * @default {} (everything from process.env)
+   */
+  settings?: LongLinkSettings;
+  /**
+   * The whole configuration, already validated (`parseConfig(env)`,
+   * `configFrom({...})`); instead of `settings`, not with it.
+   * @default resolved from `settings` and process.env
+   */
   config?: LongLinkConfig;
-  /** Replace the LOGIN check (database, JWT, …). Default: AUTH_MODE / AUTH_TOKENS / AUTH_TOKEN. */
+  /**
+   * Replace the LOGIN check (database, JWT, …): a class implementing ClientAuthenticator.
+   * @default ConfigClientAuthenticator (AUTH_MODE / AUTH_TOKENS / AUTH_TOKEN)
+   */
   authenticator?: Type<ClientAuthenticator>;
-  /** Time source; tests pass a FakeClock. */
+  /** Time source; tests pass a FakeClock. @default systemClock */
   clock?: Clock;
-  /** Mount the HTTP admin API. @default true */
+  /**
+   * Mount the HTTP admin API (health, clients, commands, events, metrics,
+   * dashboard); `false` leaves every admin route out. Mount it under a
+   * prefix with `RouterModule.register([{ path, module: LongLinkModule }])`.
+   * @default true
+   */
   adminApi?: boolean;
-  /** Tuning of the admin API (SSE keep-alive). */
+  /** Tuning of the admin API. @default ADMIN_API_DEFAULTS ({ sseHeartbeatMs: 15000 }) */
   admin?: Partial<AdminApiOptions>;
   /**
    * Where client records live, instead of the built-in store named by
@@ -72,7 +94,7 @@ export interface LongLinkModuleOptions {
 type StaticOptions = Pick<LongLinkModuleOptions, 'authenticator' | 'adminApi' | 'admin' | 'presenceStore' | 'commandStore' | 'sessionControl' | 'commandDelivery'>;
 
 /** What `forRootAsync`'s factory returns: the options that may need other providers to compute. */
-export type LongLinkRuntimeOptions = Pick<LongLinkModuleOptions, 'config' | 'clock'>;
+export type LongLinkRuntimeOptions = Pick<LongLinkModuleOptions, 'settings' | 'config' | 'clock'>;
 
 export interface LongLinkModuleAsyncOptions extends StaticOptions {
   /** Modules whose providers the factory injects (e.g. ConfigModule). */
@@ -92,7 +114,7 @@ const LONGLINK_RUNTIME_OPTIONS = Symbol('LONGLINK_RUNTIME_OPTIONS');
 @Module({})
 export class LongLinkModule {
   static forRoot(options: LongLinkModuleOptions = {}): DynamicModule {
-    const config = options.config ?? parseConfig(process.env);
+    const config = configOf(options);
     // Fails here, before anything listens, naming the key.
     assertStartable(config, options);
     return LongLinkModule.assemble(options, [
@@ -113,7 +135,7 @@ export class LongLinkModule {
         provide: LONGLINK_CONFIG,
         inject: [LONGLINK_RUNTIME_OPTIONS],
         useFactory: (runtime: LongLinkRuntimeOptions) => {
-          const config = runtime.config ?? parseConfig(process.env);
+          const config = configOf(runtime);
           assertStartable(config, options);
           return config;
         },
@@ -132,15 +154,23 @@ export class LongLinkModule {
       { provide: TRANSPORT_SESSIONS, useExisting: LongLinkServer },
       LocalSessionControl,
       LocalCommandDelivery,
-      asProvider(SESSION_CONTROL, options.sessionControl ?? { useExisting: LocalSessionControl }),
+      // With REDIS_URL: routed to the node holding the session (a no-op wrapper otherwise).
+      asProvider(SESSION_CONTROL, options.sessionControl ?? { inject: [LocalSessionControl, CLUSTER_RUNTIME], useFactory: sessionControlFor }),
       asProvider(COMMAND_DELIVERY, options.commandDelivery ?? { useExisting: LocalCommandDelivery }),
+      ...clusterProviders(),
       ...storeProviders(options),
       CommandService,
       MetricsService,
       LimitHits,
       AdmissionControl,
       GatewayLifecycle,
-      ...(adminApi ? [{ provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } }, AdminEventsService] : []),
+      ...(adminApi
+        ? [
+            { provide: ADMIN_API_OPTIONS, useValue: { ...ADMIN_API_DEFAULTS, ...options.admin } },
+            { provide: EVENT_FEED, inject: [CLUSTER_RUNTIME], useFactory: eventFeedFor },
+            AdminEventsService,
+          ]
+        : []),
     ];
     return {
       module: LongLinkModule,
@@ -172,9 +202,14 @@ export class LongLinkModule {
 }
 
 /** Start-up rules on the configuration, before anything listens; each names its key. */
+/** `config` as given, else `settings` over process.env. */
+function configOf(options: LongLinkRuntimeOptions): LongLinkConfig {
+  if (options.config && options.settings) throw new Error('LongLinkModule: pass `settings` or `config`, not both');
+  return options.config ?? resolveConfig(options.settings);
+}
+
 function assertStartable(config: LongLinkConfig, options: StaticOptions): void {
   // Production without ADMIN_TOKEN.
   if (options.adminApi !== false) assertAdminAuthConfig(config);
-  assertClusterModeAvailable(config);
   assertStoreAvailable(config, options);
 }

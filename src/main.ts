@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigValidationError, parseConfig } from './config';
+import { StoreStartupError } from './store/store.errors';
 
 async function main(): Promise<void> {
   // .env is optional; real environment variables win over it.
@@ -16,6 +17,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw error;
+  }
+  // CLUSTER_WORKERS=N: this process only forks N gateway workers (each a node) sharing the ports.
+  if (config.clusterWorkers !== undefined) {
+    const { isClusterPrimary, runPrimary } = require('./cluster/workers') as typeof import('./cluster/workers');
+    if (isClusterPrimary(config.clusterWorkers)) return runPrimary(config.clusterWorkers, process.env);
   }
   // Loaded only once the configuration is valid, so a bad value fails fast
   // (Nest and everything behind it take a couple of seconds to load).
@@ -31,6 +37,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof StoreStartupError) {
+    // Names DATA_DIR and the file; the stack would add nothing.
+    console.error(`longlink: ${error.message}`);
+    process.exit(1);
+  }
   console.error('longlink: failed to start:', error);
   process.exit(1);
 });

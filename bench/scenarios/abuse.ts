@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeJson } from '../../src/transport/codec';
 import { connectFlood, flapping, flood, openPeer, login, pollAdmin } from '../load/abuser';
 import { nextLocalAddress, WorkerPool } from '../load/worker-pool';
-import { ADMISSION_OFF, HOST, startGatewayTarget, type Target } from '../targets';
+import { HOST, startGatewayTarget, type Target } from '../targets';
 import { mergeStats, ms, onFleet, type Figures, type Scenario, type ScenarioResult } from './common';
 
 /** Records made per batch for the `?q=` part (connect, then drop: each becomes a leave record). */
@@ -33,7 +33,7 @@ export const abuse: Scenario = async (kind, { options, log }): Promise<ScenarioR
 
   // ---- part 1: fairness alone ----------------------------------------------------
   {
-    const target = await startGatewayTarget({ maxConnections: o.abuseVictims + RECORD_BATCH + 1000, env: ADMISSION_OFF });
+    const target = await startGatewayTarget({ maxConnections: o.abuseVictims + RECORD_BATCH + 1000, admission: 'off' });
     const pool = WorkerPool.start(o.abuseVictims);
     const makers = WorkerPool.start(RECORD_BATCH);
     await onFleet(target, { close: async () => void (await Promise.all([pool.close(), makers.close()])) }, undefined, async () => {
@@ -73,7 +73,7 @@ export const abuse: Scenario = async (kind, { options, log }): Promise<ScenarioR
 
   // ---- part 2: every default on ------------------------------------------------------
   {
-    const target: Target = await startGatewayTarget({ maxConnections: o.abuseVictims + 5000, env: {} });
+    const target: Target = await startGatewayTarget({ maxConnections: o.abuseVictims + 5000, admission: 'on' });
     const pool = WorkerPool.start(o.abuseVictims);
     await onFleet(target, pool, undefined, async () => {
       await pool.connect(HOST, target.tcpPort, 'victim-', o.abuseVictims);

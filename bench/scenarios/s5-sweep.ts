@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WorkerPool } from '../load/worker-pool';
 import { median, percentileOf } from '../proc-stats';
 import type { HostMessage, HostRequest } from '../sweep-host';
-import { ADMIN_TOKEN, HOST } from '../targets';
+import { ADMIN_TOKEN, freshDataDir, HOST } from '../targets';
 import { describeErrors, mergeStats, type Scenario, type ScenarioResult } from './common';
 
 /** The gateway in a child process that can call its own sweep (bench/sweep-host.ts). */
@@ -12,6 +12,7 @@ class SweepHost {
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   readonly ready: Promise<{ tcpPort: number; httpPort: number }>;
   private readonly child: ChildProcess;
+  private readonly data = freshDataDir();
 
   constructor(maxConnections: number) {
     this.child = fork(join(__dirname, '..', 'sweep-host.js'), [], {
@@ -26,6 +27,7 @@ class SweepHost {
         MAX_CONNECTIONS: String(maxConnections),
         // Windows far longer than the run: only the benchmark's own calls sweep.
         HEARTBEAT_MS: '3600000',
+        DATA_DIR: this.data.dir,
       },
     });
     this.ready = new Promise((resolve, reject) => {
@@ -52,10 +54,12 @@ class SweepHost {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    await this.call({ op: 'stop' }).catch(() => this.child.kill('SIGKILL'));
-    await exited;
+    if (this.child.exitCode === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      await this.call({ op: 'stop' }).catch(() => this.child.kill('SIGKILL'));
+      await exited;
+    }
+    this.data.remove();
   }
 }
 

@@ -1,4 +1,5 @@
-import { Inject, Injectable, MessageEvent, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, MessageEvent, OnModuleDestroy, Optional } from '@nestjs/common';
+import { EVENT_FEED, EventFeed } from './event-feed';
 import { BehaviorSubject, filter, interval, map, merge, Observable, Subject, Subscription, takeUntil } from 'rxjs';
 import { CommandService } from '../commands/command.service';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
@@ -33,12 +34,14 @@ export class AdminEventsService implements OnModuleDestroy {
     @Inject(ADMIN_API_OPTIONS) private readonly options: AdminApiOptions,
     @Inject(LONGLINK_CONFIG) config: LongLinkConfig,
     metrics: MetricsService,
+    /** A cluster's feed of every node's events (cluster/cluster-mode.ts); without one, this node's. */
+    @Optional() @Inject(EVENT_FEED) feed?: EventFeed,
   ) {
     this.replay = new EventReplay(config.sseReplayEvents);
     // Stamped whether anyone listens or not: the listener that reconnects is the one that was not listening.
     this.sources = merge(
-      presence.events$.pipe(map((data) => this.replay.stamp('presence', data))),
-      commands.events$.pipe(map((data) => this.replay.stamp('command', data))),
+      (feed?.presence$ ?? presence.events$).pipe(map((data) => this.replay.stamp('presence', data))),
+      (feed?.commands$ ?? commands.events$).pipe(map((data) => this.replay.stamp('command', data))),
     ).subscribe(this.live);
     metrics.gauge('longlink_sse_listeners', 'Open GET /events streams', () => this.count.value);
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LogThrottle } from '../admission/log-throttle';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { filter, Observable, Subject, Subscription, take } from 'rxjs';
+import { filter, merge, Observable, Subject, Subscription, take } from 'rxjs';
 import { CLOCK, Clock } from '../common/clock';
 import { COMMAND_DELIVERY, CommandDelivery } from '../common/ports';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
@@ -43,6 +43,8 @@ export const COMMAND_SWEEP_MS = 1000;
 export class CommandService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('CommandService');
   private readonly subject = new Subject<CommandEvent>();
+  /** Ids of commands that became final on another node (cluster): wakes waitForOutcome here. */
+  private readonly finishedElsewhere = new Subject<string>();
   /** Every status change, exactly once, in order per command. */
   readonly events$: Observable<CommandEvent> = this.subject.asObservable();
   /** Transitions since start, by target status (metrics). */
@@ -196,7 +198,13 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
       records[j] = record;
       slots[j++] = i;
     }
-    const inserted = await this.store.insertMany(records, this.config.commands.maxQueued);
+    // A broadcast, on a store that decides the bound at once (SQLite), stores
+    // its rows after the CMDs below are written; the answer still waits for
+    // their commit. (Should that fail, e.g. on a full disk, the 503 comes
+    // after connected clients got the CMD: at-least-once. A single command
+    // is stored first, so a refused one is never sent.)
+    const early = options.batchId === undefined ? undefined : this.store.insertManyNow?.(records, this.config.commands.maxQueued);
+    const inserted = early ? early.results : await this.store.insertMany(records, this.config.commands.maxQueued);
 
     const debug = Logger.isLevelEnabled('debug');
     const queued: string[] = [];
@@ -222,6 +230,8 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
     if (created > 0) this.armExpiry(expiresAt);
     // A client that connected meanwhile gets its queued command now, as send() always did.
     await Promise.all(queued.filter((clientId) => this.delivery.isConnected(clientId)).map((clientId) => this.deliver(clientId, false)));
+    // The HTTP 201/202 names committed rows only.
+    if (early) await early.committed;
     return outcomes as DispatchOutcome[];
   }
 
@@ -258,11 +268,11 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
         this.store.get(id).then(resolve, reject);
       };
       // Subscribed before the first read, so an outcome in between is not missed.
-      const subscription = this.events$
-        .pipe(
-          filter((e) => e.id === id && isFinal(e.to)),
-          take(1),
-        )
+      const subscription = merge(
+        this.events$.pipe(filter((e) => e.id === id && isFinal(e.to))),
+        this.finishedElsewhere.pipe(filter((finishedId) => finishedId === id)),
+      )
+        .pipe(take(1))
         .subscribe({ next: finish, complete: finish });
       this.store.get(id).then((command) => {
         if (done) return;
@@ -275,6 +285,16 @@ export class CommandService implements OnModuleInit, OnModuleDestroy {
         timer = setTimeout(finish, ms);
       }, reject);
     });
+  }
+
+  /** A command became final on another node (the cluster bus tells the node it was posted on). */
+  outcomeElsewhere(id: string): void {
+    this.finishedElsewhere.next(id);
+  }
+
+  /** Delivers the client's queued commands now (the cluster bus: a command for this node's socket was posted elsewhere). */
+  deliverQueued(clientId: string): void {
+    this.deliver(clientId, false).catch((error: Error) => this.logger.error(`delivery to '${clientId}' failed: ${error.message}`));
   }
 
   // ---- deliver ------------------------------------------------------------------------

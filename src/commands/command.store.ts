@@ -35,6 +35,15 @@ export interface CommandStore {
    * the order of `commands`.
    */
   insertMany(commands: readonly CommandRecord[], maxPending: number): Promise<InsertResult[]>;
+  /**
+   * Optional: `insertMany` for a sender that writes the CMDs before the rows
+   * are durable. The per-client bound is decided at once (`results`); the
+   * rows are stored before any later call of this store runs, and
+   * `committed` settles once they are durable (a broadcast to 10,000
+   * clients then reaches the first before 10,000 rows are written; its HTTP
+   * answer waits for `committed`).
+   */
+  insertManyNow?(commands: readonly CommandRecord[], maxPending: number): { results: InsertResult[]; committed: Promise<void> };
   get(id: string): Promise<CommandRecord | undefined>;
   /**
    * Applies `patch` only while the command's status is one of `from`.

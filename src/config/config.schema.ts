@@ -73,7 +73,14 @@ export const configSchema = z
     // Default depends on NODE_ENV (see parseConfig).
     SHUTDOWN_DRAIN_MS: timerMs(0).optional(),
     ADMIN_TOKEN: optionalString(),
-    STORE: z.enum(['memory', 'sqlite', 'redis'], { error: "must be 'memory', 'sqlite' or 'redis'" }).default('memory'),
+    // Default: redis with REDIS_URL, else sqlite (see parseConfig).
+    STORE: z.enum(['memory', 'sqlite', 'redis'], { error: "must be 'memory', 'sqlite' or 'redis'" }).optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    SQLITE_SYNCHRONOUS: z
+      .string()
+      .transform((v) => v.trim().toUpperCase())
+      .pipe(z.enum(['NORMAL', 'FULL'], { error: 'must be NORMAL or FULL' }))
+      .default('NORMAL'),
     METRICS_TOKEN: optionalString(),
     SSE_REPLAY_EVENTS: int(0, 1_000_000).default(10000),
     REDIS_URL: optionalString(),
@@ -92,6 +99,9 @@ export const configSchema = z
     refineHardening(c, (key, message) => ctx.addIssue({ code: 'custom', path: [key], message }));
     const redisProblem = c.REDIS_URL === undefined ? undefined : redisUrlProblem(c.REDIS_URL);
     if (redisProblem) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: redisProblem });
+    if (c.STORE === 'redis' && c.REDIS_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['STORE'], message: "is 'redis' but REDIS_URL is not set" });
+    }
     if (c.CLUSTER_WORKERS !== undefined && c.REDIS_URL === undefined) {
       ctx.addIssue({ code: 'custom', path: ['CLUSTER_WORKERS'], message: 'needs REDIS_URL (the workers share one view through Redis)' });
     }
@@ -196,7 +206,10 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     // A balancer needs a few seconds to see readiness fail; a developer's Ctrl-C should not wait.
     shutdownDrainMs: c.SHUTDOWN_DRAIN_MS ?? (c.NODE_ENV === 'production' ? 5000 : 0),
     adminToken: c.ADMIN_TOKEN,
-    store: c.STORE,
+    // REDIS_URL means cluster mode, whose stores are Redis (docs/CLUSTER.md); else SQLite unless STORE says otherwise.
+    store: c.REDIS_URL !== undefined ? 'redis' : (c.STORE ?? 'sqlite'),
+    dataDir: c.DATA_DIR,
+    sqliteSynchronous: c.SQLITE_SYNCHRONOUS,
     metricsToken: c.METRICS_TOKEN,
     sseReplayEvents: c.SSE_REPLAY_EVENTS,
     logFormat: c.LOG_FORMAT,

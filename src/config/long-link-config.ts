@@ -99,8 +99,12 @@ export interface LongLinkConfig {
   sseReplayEvents: number;
   /** LOG_FORMAT. @default 'text' */
   logFormat: 'text' | 'json';
-  /** STORE: where records and commands live. @default 'memory' */
+  /** STORE: where records and commands live. @default 'redis' with REDIS_URL, else 'sqlite' */
   store: StoreKind;
+  /** DATA_DIR: directory of the SQLite file (longlink.db), created at start. @default './data' */
+  dataDir: string;
+  /** SQLITE_SYNCHRONOUS: NORMAL survives a process crash, FULL a power cut too (docs/STORAGE.md). @default 'NORMAL' */
+  sqliteSynchronous: 'NORMAL' | 'FULL';
   /** REDIS_URL: cluster mode. @default undefined */
   redisUrl?: string;
   /** NODE_ID. @default `${hostname()}-${pid}` */

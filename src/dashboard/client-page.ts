@@ -86,6 +86,7 @@ export class ClientPage {
       ['node', record.nodeId ?? '—'],
       ['remote address', record.remoteAddress ? `${record.remoteAddress}:${record.remotePort ?? ''}` : '—'],
       ['session', record.sessionId ?? '—'],
+      ['epoch', record.epoch === undefined ? '—' : String(record.epoch)],
       ['connected at', dateTime(record.connectedAt)],
       ['last seen', dateTime(record.lastSeenAt)],
       ['last heartbeat', dateTime(record.lastHeartbeatAt)],

@@ -25,6 +25,8 @@ export interface ClientRecord {
   lastHeartbeatAt?: number | null;
   statusSince?: number | null;
   strikes?: number;
+  /** The session's fence: a newer session of this clientId has a higher one. */
+  epoch?: number;
   closeReason?: string | null;
   closedAt?: number | null;
   nodeId?: string | null;

@@ -151,7 +151,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const pingMs = this.config.heartbeat.serverPingMs;
     let sent = 0;
     for (const conn of this.server.liveConnections()) {
-      if (now - conn.lastWriteAt >= pingMs) {
+      // A one-way client never reads: a probe would only fill its buffers (TCP keepalive stays on).
+      if (!conn.oneWay && now - conn.lastWriteAt >= pingMs) {
         conn.send('HEART', { serverTime: now });
         sent++;
       }

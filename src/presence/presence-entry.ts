@@ -21,6 +21,31 @@ export class PresenceEntry {
     public liveness: LivenessState,
   ) {}
 
+  /**
+   * A record of the last run (loaded by a durable store at start), owned
+   * now by `nodeId`; not connected, its liveness as it was written.
+   */
+  static fromRecord(r: ClientRecord, nodeId: string): PresenceEntry {
+    const base: RecordBase = {
+      clientId: r.clientId,
+      sessionId: r.sessionId,
+      remoteAddress: r.remoteAddress,
+      remotePort: r.remotePort,
+      meta: r.meta,
+      connectedAt: r.connectedAt,
+      closeReason: r.closeReason,
+      closedAt: r.closedAt,
+      nodeId,
+      epoch: r.epoch,
+    };
+    const entry = new PresenceEntry(base, { status: r.status, cursor: r.livenessCursor, strikes: r.strikes, recoverRun: 0, statusSince: r.statusSince });
+    entry.reported = r.reported;
+    entry.lastSeenAt = r.lastSeenAt;
+    entry.lastHeartbeatAt = r.lastHeartbeatAt;
+    entry.transitions.push(...r.transitions);
+    return entry;
+  }
+
   get clientId(): string {
     return this.base.clientId;
   }

@@ -20,6 +20,9 @@ import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, Pres
 
 export { PresenceEntry } from './presence-entry';
 
+/** The reason of the `leave` of a client that was connected when the gateway died. */
+export const GATEWAY_RESTARTED = 'gateway restarted';
+
 /** Close reasons of a socket that end the session on purpose (status close); anything else is `leave`. */
 const CLOSING_REASONS = new Set<string>([CloseReason.LOGOUT, CloseReason.KICKED, CloseReason.TIMEOUT]);
 
@@ -44,6 +47,8 @@ export class PresenceService implements OnModuleDestroy {
   /** Per client: what must run after the pending step (a first login that reads the store). */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly writes: PresenceWrites;
+  /** Taking over the store's records of the last run (loadOnStart); every step of a client waits for it. */
+  private restoring: Promise<void> | undefined;
   private readonly facts: WindowFacts = { active: false, connected: false, lagged: false, slowReader: false, now: 0 };
   /** Every transition, exactly once, in order. */
   readonly events$: Observable<PresenceEvent> = this.subject.asObservable();
@@ -68,6 +73,7 @@ export class PresenceService implements OnModuleDestroy {
     this.cap = cap;
     // MAX_CLIENT_RECORDS is asked by the transport before a login completes (it knows no presence).
     admission.checkNewClientsWith((clientId) => (cap.admit(clientId) ? undefined : cap.fullMessage));
+    if (store.loadOnStart) this.restoring = this.restore(store.loadOnStart());
     transport.on('login', (event) => this.inOrder(event.clientId, () => this.onLogin(event)));
     transport.on('close', (event) => {
       if (event.wasCurrent && event.clientId !== undefined) this.inOrder(event.clientId, () => this.onClose(event));
@@ -117,6 +123,28 @@ export class PresenceService implements OnModuleDestroy {
     return this.entries.size;
   }
 
+  /** Epoch of the client's session when it is connected to this node (cluster routing). */
+  localEpoch(clientId: string): number | undefined {
+    const entry = this.entries.get(clientId);
+    return entry?.connected ? entry.base.epoch : undefined;
+  }
+
+  /** The records of the clients connected to this node (a cluster node writes them back when Redis returns). */
+  liveRecords(): ClientRecord[] {
+    const out: ClientRecord[] = [];
+    for (const entry of this.entries.values()) if (entry.connected) out.push(entry.record(this.sessionOf(entry)));
+    return out;
+  }
+
+  /**
+   * Forgets a client without a transition or a store write: another node
+   * took its session over (cluster), so this node's entry is stale and the
+   * close of its socket here must change nothing.
+   */
+  forget(clientId: string): void {
+    this.entries.delete(clientId);
+  }
+
   /** Resolves once every store write queued so far is done (tests, shutdown). */
   flushWrites(): Promise<void> {
     return this.writes.flush();
@@ -130,7 +158,12 @@ export class PresenceService implements OnModuleDestroy {
    */
   async kick(clientId: string, reason: string = CloseReason.KICKED): Promise<boolean> {
     const entry = this.entries.get(clientId);
-    if (!entry) return (await this.store.get(clientId)) !== undefined;
+    if (!entry) {
+      // Not held here: in a cluster its session may be on another node, which kicks it there.
+      const stored = await this.store.get(clientId);
+      if (stored?.connected) await this.control.kick(clientId, reason);
+      return stored !== undefined;
+    }
     if (entry.status !== 'close') this.setStatus(entry, 'close', reason);
     if (entry.connected) await this.control.kick(clientId, reason);
     return true;
@@ -138,6 +171,7 @@ export class PresenceService implements OnModuleDestroy {
 
   /** One window closed: every record of this node through the liveness counter, then retention. */
   private onWindow(report: WindowReport): number {
+    if (this.restoring) return 0;
     const facts = this.facts;
     let records = 0;
     for (const entry of this.entries.values()) {
@@ -176,6 +210,27 @@ export class PresenceService implements OnModuleDestroy {
     this.writes.delete(clientId);
   }
 
+  /**
+   * Takes over the records of the last run. Nobody saw the sockets of the
+   * clients that were connected when the process died close: they are
+   * `leave` now ('gateway restarted'), their leave timeout counted from now.
+   */
+  private async restore(load: Promise<ClientRecord[]>): Promise<void> {
+    try {
+      for (const record of await load) {
+        const entry = PresenceEntry.fromRecord(record, this.config.nodeId);
+        this.entries.set(record.clientId, entry);
+        if (!record.connected && record.status !== 'alive') continue;
+        if (entry.status === 'close') this.persist(entry);
+        else this.setStatus(entry, 'leave', GATEWAY_RESTARTED);
+      }
+    } catch (error) {
+      this.logger.error(`records of the last run not loaded: ${(error as Error).message}`);
+    } finally {
+      this.restoring = undefined;
+    }
+  }
+
   // ---- transport events ----------------------------------------------------------------
 
   /**
@@ -183,7 +238,7 @@ export class PresenceService implements OnModuleDestroy {
    * when nothing is (the common case: no promise, no allocation).
    */
   private inOrder(clientId: string, step: () => void | Promise<void>): void {
-    const pending = this.queues.get(clientId);
+    const pending = this.queues.get(clientId) ?? this.restoring;
     const run = pending === undefined ? step() : pending.then(step);
     if (run === undefined) return;
     const tail = run.catch((error: Error) => this.logger.error(`presence of '${clientId}' not updated: ${error.message}`));
@@ -195,6 +250,8 @@ export class PresenceService implements OnModuleDestroy {
 
   private onLogin(event: LoginEvent): void | Promise<void> {
     const entry = this.entries.get(event.clientId);
+    // A shared store (cluster) numbers sessions itself: another node may have had a newer one since our entry's.
+    if (this.store.nextEpoch) return this.store.nextEpoch(event.clientId, entry?.base.epoch ?? 0).then((epoch) => this.login(entry, event, epoch - 1));
     if (entry) return this.login(entry, event, entry.base.epoch);
     // Not known here: the store may know it (a restart, another node) and
     // hold a higher epoch, which this session must exceed.

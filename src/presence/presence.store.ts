@@ -27,7 +27,22 @@ export interface PresenceStore {
    * store may keep it as is.
    */
   save(record: ClientRecord): Promise<boolean>;
+  /**
+   * Optional, for a store several nodes share (Redis): the epoch of a new
+   * session of the client, handed out atomically (unique across nodes,
+   * above every earlier one and above `atLeast`). Without it, presence
+   * counts on from its own entry or the stored record.
+   */
+  nextEpoch?(clientId: string, atLeast: number): Promise<number>;
   get(clientId: string): Promise<ClientRecord | undefined>;
+  /**
+   * Optional, for a durable store that one node owns (SQLite): every record
+   * it kept from the last run. PresenceService takes them over at start, so
+   * its leave timeout and retention cover them, and marks those that were
+   * connected when the process died `leave` ('gateway restarted'). A store
+   * shared by many nodes (Redis) leaves it out: its dead-node reaper does that.
+   */
+  loadOnStart?(): Promise<ClientRecord[]>;
   delete(clientId: string): Promise<void>;
   /** Ordered by clientId; `cursor` is the opaque position after the last item returned. */
   list(filter: ClientFilter, page: PageRequest): Promise<Page<ClientRecord>>;

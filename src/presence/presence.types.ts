@@ -43,7 +43,7 @@ export interface ClientRecord {
   lastHeartbeatAt: number | null;
   statusSince: number;
   strikes: number;
-  /** The liveness counter's position (PROTOCOL.md §3); not a page token. */
+  /** The liveness counter's position (docs/PROTOCOL.md §3); not a page token. */
   livenessCursor: number;
   /**
    * The session fence: presence increments it at every login (session) of the

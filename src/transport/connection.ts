@@ -33,6 +33,8 @@ export class Connection implements FrameSink {
   private _reported: Record<string, unknown> | undefined;
   private held: PendingFrame[] | undefined;
   private badInARow = 0;
+  private _oneWay = false;
+  private _sessionEnded = false;
 
   /** Server clock of the read that last brought bytes (one clock call per chunk, none per frame). */
   lastReadAt: number;
@@ -120,6 +122,17 @@ export class Connection implements FrameSink {
   get badFrames(): number {
     return this.badInARow;
   }
+  /**
+   * The client sends typeless heartbeats and never reads (docs/PROTOCOL.md §2.2):
+   * its heartbeats get no reply and it gets no probes; liveness is judged from its frames.
+   */
+  get oneWay(): boolean {
+    return this._oneWay;
+  }
+  /** Its session was ended (and reported) before the socket closed: BYE. */
+  get sessionEnded(): boolean {
+    return this._sessionEnded;
+  }
 
   /** Framing of this connection: detected from the first byte; length-prefixed until then. */
   get framing(): Framing {
@@ -154,6 +167,16 @@ export class Connection implements FrameSink {
     this._clientId = clientId;
     this._sessionId = sessionId;
     this.setState('ready');
+  }
+
+  /** A typeless heartbeat arrived: from now on the connection is one-way. */
+  markOneWay(): void {
+    this._oneWay = true;
+  }
+
+  /** The session is over ahead of the socket (BYE); the transport reported it already. */
+  markSessionEnded(): void {
+    this._sessionEnded = true;
   }
 
   /** The client spelled the message type `code`: every frame to it does too. */

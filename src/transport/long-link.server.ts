@@ -71,6 +71,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       patterns: this,
       limitHits,
       admission,
+      endSession: (conn, reason) => this.endSession(conn, reason),
     };
     this.router = new FrameRouter(ctx, () => this.loginGate);
     this.loginGate = new LoginGate(ctx, authenticator, (conn, frame) => this.router.replay(conn, frame));
@@ -245,8 +246,20 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
 
   onClosed(conn: Connection, reason: string): void {
     this.connections.delete(conn);
-    const wasCurrent = this.sessions.release(conn);
     this.logger.debug?.(`closed ${describe(conn)}: ${reason}`);
+    // Reported already, when its session ended (BYE).
+    if (conn.sessionEnded) return;
+    this.reportClose(conn, reason, this.sessions.release(conn));
+  }
+
+  /** The session ends now, ahead of the socket: released and reported once (BYE). */
+  private endSession(conn: Connection, reason: string): void {
+    if (conn.sessionEnded) return;
+    conn.markSessionEnded();
+    this.reportClose(conn, reason, this.sessions.release(conn));
+  }
+
+  private reportClose(conn: Connection, reason: string, wasCurrent: boolean): void {
     this.events.emit('close', {
       connectionId: conn.id,
       clientId: conn.clientId,

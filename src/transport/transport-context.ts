@@ -4,6 +4,7 @@ import type { Server } from '@nestjs/microservices';
 import type { LimitHits } from '../admission/limit-hits';
 import type { Clock } from '../common/clock';
 import type { LongLinkConfig } from '../config';
+import type { Connection } from './connection';
 import type { Replies } from './replies';
 import type { SessionRegistry } from './session-registry';
 import type { TransportEventBus } from './transport-event-bus';
@@ -26,4 +27,6 @@ export interface TransportContext {
   readonly limitHits: LimitHits;
   /** Connect, login and frame rates (docs/HARDENING.md). */
   readonly admission: AdmissionControl;
+  /** Ends the connection's session now (BYE), ahead of its socket: the close event goes out at once. */
+  endSession(conn: Connection, reason: string): void;
 }

@@ -180,6 +180,7 @@ describe('dashboard: an open admin API and a fleet of mixed statuses', () => {
     await page.locator('#client-status', { hasText: 'alive' }).waitFor();
     await page.locator('#client-timeline li[data-to="alive"]', { hasText: 'login' }).waitFor();
     await expect(page.locator('#client-record dd[data-field="reported"]').textContent()).resolves.toContain('"fw":"2.1.0"');
+    await expect(page.locator('#client-record dd[data-field="epoch"]').textContent()).resolves.toMatch(/^\d+$/);
 
     await page.fill('#cmd-data', '{not json');
     await page.fill('#cmd-name', 'echo');

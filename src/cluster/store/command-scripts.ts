@@ -17,7 +17,9 @@ local function final(s) return s == 'acked' or s == 'failed' or s == 'expired' e
 
 /**
  * INSERT: ARGV prefix, maxPending, origin, then one JSON object of string
- * fields per command. Answers per command: -1 inserted, else the client's
+ * fields per command. Answers per command: -1 inserted, the nodeId of
+ * another node holding the client's socket when inserted pending for a
+ * client connected there (the caller nudges that node), else the client's
  * pending count (refused).
  */
 export const INSERT = new RedisScript(
@@ -50,7 +52,12 @@ for i = 4, #ARGV do
       redis.call('ZADD', q, seq, c.id)
       redis.call('ZADD', p .. 'cmds:due', tonumber(c.expiresAt), c.id)
     end
-    out[#out + 1] = -1
+    local owner = 0
+    if not isFinal then
+      local r = redis.call('HMGET', p .. 'c:' .. c.clientId, 'node', 'connected')
+      if r[1] and r[2] == '1' and r[1] ~= origin then owner = r[1] end
+    end
+    if owner ~= 0 then out[#out + 1] = owner else out[#out + 1] = -1 end
   end
 end
 return out

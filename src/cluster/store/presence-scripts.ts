@@ -11,7 +11,7 @@ import { RedisScript } from '../redis-script';
  * Every write of a record goes through SAVE or REAP, which also keep
  * ll:stats (counts by status, connected, per node), the status indexes
  * ll:clients:{status}, the paging index ll:clients and the reaper's
- * ll:node:{id}:clients (clientId -> epoch of the connected ones), so that
+ * ll:node:{id}:clients (clientId -> 'epoch:bootId' of the connected ones), so that
  * stats never need a scan.
  * ARGV[1] of every script is the key prefix ('ll:').
  */
@@ -28,20 +28,20 @@ local function uncount(p, id, cur)
   end
   redis.call('HDEL', p .. 'node:' .. cur[2] .. ':clients', id)
 end
-local function count(p, id, epoch, node, status, conn)
+local function count(p, id, epoch, node, status, conn, boot)
   redis.call('HINCRBY', p .. 'stats', 's:' .. status, 1)
   redis.call('HINCRBY', p .. 'stats', 'n:' .. node .. ':total', 1)
   redis.call('ZADD', p .. 'clients:' .. status, 0, id)
   if conn == '1' then
     redis.call('HINCRBY', p .. 'stats', 'connected', 1)
     redis.call('HINCRBY', p .. 'stats', 'n:' .. node .. ':connected', 1)
-    redis.call('HSET', p .. 'node:' .. node .. ':clients', id, epoch)
+    redis.call('HSET', p .. 'node:' .. node .. ':clients', id, epoch .. ':' .. boot)
   end
 end
 `;
 
 /**
- * SAVE: ARGV prefix, id, epoch, node, status, connected, json.
+ * SAVE: ARGV prefix, id, epoch, node, status, connected, json, boot id of the writing node.
  * Returns {written (1|0), previous node, previous epoch, previous connected}
  * ('' where there was no record). Refused when the stored epoch is higher.
  */
@@ -58,10 +58,32 @@ else
   redis.call('HINCRBY', p .. 'stats', 'total', 1)
   redis.call('ZADD', p .. 'clients', 0, id)
 end
-count(p, id, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+count(p, id, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[8])
 redis.call('HSET', h, 'epoch', ARGV[3], 'node', ARGV[4], 'status', ARGV[5], 'connected', ARGV[6], 'rec', ARGV[7])
 redis.call('HDEL', h, 'reap')
 return {1, cur[2] or '', cur[1] or '', cur[4] or ''}
+`,
+);
+
+/**
+ * NEXT_EPOCH: ARGV prefix, id, at least. The epoch of a new session of the
+ * client, unique across nodes: above every epoch handed out before (the
+ * counter ll:c:{id}:e), above the stored record's, and above `at least`
+ * (the node's own entry). Two logins racing on two nodes get two epochs,
+ * and the later one the higher.
+ */
+export const NEXT_EPOCH = new RedisScript(
+  'presence-next-epoch',
+  `
+local p, id, least = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local n = redis.call('INCR', p .. 'c:' .. id .. ':e')
+local stored = tonumber(redis.call('HGET', p .. 'c:' .. id, 'epoch') or '0')
+local floor = math.max(stored, least)
+if n <= floor then
+  n = floor + 1
+  redis.call('SET', p .. 'c:' .. id .. ':e', n)
+end
+return n
 `,
 );
 
@@ -76,7 +98,7 @@ if not cur[1] then return 0 end
 uncount(p, id, cur)
 redis.call('HINCRBY', p .. 'stats', 'total', -1)
 redis.call('ZREM', p .. 'clients', id)
-redis.call('DEL', h)
+redis.call('DEL', h, h .. ':e')
 return 1
 `,
 );
@@ -107,40 +129,45 @@ return out
 );
 
 /**
- * REAP: ARGV prefix, nodeId, reason, at (ms), max.
- * Marks up to `max` clients of ll:node:{id}:clients `leave` and not
- * connected, only where the record still names that node and the same epoch
- * (a client already re-homed elsewhere, or logged in again, is untouched).
- * Appends one presence event per client to ll:events. Returns how many it
- * looked at (the caller repeats while that equals max) and the ids marked.
+ * REAP: ARGV prefix, nodeId, reason, at (ms), HSCAN cursor, count, boot id to keep ('' = none).
+ * Marks the clients of ll:node:{id}:clients `leave` and not connected, only
+ * where the record still names that node and the same epoch (a client
+ * already re-homed elsewhere, or logged in again, is untouched), skipping the
+ * entries written by the boot `keep` (a restarted node clears its previous
+ * life's clients but not its own). One presence event per client goes to
+ * ll:events. Returns {next cursor, ids marked}; the caller goes on until the
+ * cursor is '0'.
  */
 export const REAP = new RedisScript(
   'presence-reap',
   `${UNCOUNT}
-local p, node, reason, at, max = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local p, node, reason, at, cursor, n, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local set = p .. 'node:' .. node .. ':clients'
-local page = redis.call('HSCAN', set, 0, 'COUNT', max)
+local page = redis.call('HSCAN', set, cursor, 'COUNT', n)
 local flat = page[2]
-local looked, marked = 0, {}
+local marked = {}
 for i = 1, #flat, 2 do
-  local id, epoch = flat[i], flat[i + 1]
-  looked = looked + 1
-  redis.call('HDEL', set, id)
-  local h = p .. 'c:' .. id
-  local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
-  if cur[1] == epoch and cur[2] == node and cur[4] == '1' then
-    uncount(p, id, cur)
-    local to = cur[3]
-    if to == 'alive' then to = 'leave' end
-    count(p, id, epoch, node, to, '0')
-    local event = cjson.encode({clientId = id, from = cur[3], to = to, reason = reason, at = tonumber(at), nodeId = node})
-    redis.call('HSET', h, 'status', to, 'connected', '0', 'reap', event)
-    if to ~= cur[3] then
-      redis.call('XADD', p .. 'events', 'MAXLEN', '~', 10000, '*', 'presence', event)
+  local id, value = flat[i], flat[i + 1]
+  local sep = string.find(value, ':', 1, true)
+  local epoch, boot = string.sub(value, 1, sep - 1), string.sub(value, sep + 1)
+  if keep == '' or boot ~= keep then
+    redis.call('HDEL', set, id)
+    local h = p .. 'c:' .. id
+    local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
+    if cur[1] == epoch and cur[2] == node and cur[4] == '1' then
+      uncount(p, id, cur)
+      local to = cur[3]
+      if to == 'alive' then to = 'leave' end
+      count(p, id, epoch, node, to, '0', '')
+      local event = cjson.encode({clientId = id, from = cur[3], to = to, reason = reason, at = tonumber(at), nodeId = node})
+      redis.call('HSET', h, 'status', to, 'connected', '0', 'reap', event)
+      if to ~= cur[3] then
+        redis.call('XADD', p .. 'events', 'MAXLEN', '~', 10000, '*', 'presence', event)
+      end
+      marked[#marked + 1] = id
     end
-    marked[#marked + 1] = id
   end
 end
-return {looked, marked}
+return {page[1], marked}
 `,
 );

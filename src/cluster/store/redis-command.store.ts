@@ -26,6 +26,8 @@ export class RedisCommandStore implements CommandStore {
    * on another (waitMs).
    */
   onTransition: ((change: CommandChange, origin: string) => void) | undefined;
+  /** Called after an insert with the clients (by node) whose socket is on another node: those nodes deliver. */
+  onRemoteOwners: ((byNode: Map<string, string[]>) => void) | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -39,11 +41,21 @@ export class RedisCommandStore implements CommandStore {
 
   async insertMany(commands: readonly CommandRecord[], maxPending: number): Promise<InsertResult[]> {
     const results: InsertResult[] = [];
+    const byNode = new Map<string, string[]>();
     for (let i = 0; i < commands.length; i += INSERT_CHUNK) {
-      const chunk = commands.slice(i, i + INSERT_CHUNK).map((c) => JSON.stringify(toFields(c)));
-      const replies = await INSERT.run<number[]>(this.redis, [], [KEY_PREFIX, maxPending, this.nodeId, ...chunk]);
-      for (const r of replies) results.push(r === -1 ? INSERTED : { ok: false, pending: r });
+      const chunk = commands.slice(i, i + INSERT_CHUNK);
+      const replies = await INSERT.run<Array<number | string>>(this.redis, [], [KEY_PREFIX, maxPending, this.nodeId, ...chunk.map((c) => JSON.stringify(toFields(c)))]);
+      for (let j = 0; j < replies.length; j++) {
+        const r = replies[j];
+        if (typeof r === 'string') {
+          const list = byNode.get(r);
+          if (list) list.push(chunk[j].clientId);
+          else byNode.set(r, [chunk[j].clientId]);
+          results.push(INSERTED);
+        } else results.push(r === -1 ? INSERTED : { ok: false, pending: r });
+      }
     }
+    if (byNode.size > 0) this.onRemoteOwners?.(byNode);
     return results;
   }
 

@@ -2,7 +2,7 @@ import { decodeCursor, encodeCursor, matchesFilter, PresenceStore } from '../../
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus } from '../../presence/presence.types';
 import { KEY_PREFIX, keys } from '../keys';
 import type { RedisClient } from '../redis-connection';
-import { DELETE, PAGE, SAVE } from './presence-scripts';
+import { DELETE, NEXT_EPOCH, PAGE, SAVE } from './presence-scripts';
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
@@ -31,8 +31,14 @@ export interface DisplacedSession {
 export class RedisPresenceStore implements PresenceStore {
   /** Called when a save took a client over from a session connected to another node. */
   onDisplaced: ((d: DisplacedSession) => void) | undefined;
+  /** Called when a save of a connected session was fenced off: a newer session holds the client elsewhere. */
+  onFenced: ((clientId: string, epoch: number) => void) | undefined;
 
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    /** This process's boot id, kept with each connected client in the reaper's set (see REAP). */
+    private readonly bootId = '',
+  ) {}
 
   async save(record: ClientRecord): Promise<boolean> {
     const reply = await SAVE.run<[number, string, string, string]>(this.redis, [], [
@@ -43,12 +49,21 @@ export class RedisPresenceStore implements PresenceStore {
       record.status,
       record.connected ? '1' : '0',
       JSON.stringify(record),
+      this.bootId,
     ]);
     const [written, prevNode, prevEpoch, prevConnected] = reply;
     if (written === 1 && prevConnected === '1' && prevNode !== record.nodeId && Number(prevEpoch) < record.epoch) {
       this.onDisplaced?.({ clientId: record.clientId, nodeId: prevNode, epoch: Number(prevEpoch), by: record.epoch });
+    } else if (written === 0 && record.connected) {
+      // The newer session's save landed first: this one is the session to drop.
+      this.onFenced?.(record.clientId, record.epoch);
     }
     return written === 1;
+  }
+
+  /** The epoch of a new session of the client: unique and increasing across nodes (see NEXT_EPOCH). */
+  async nextEpoch(clientId: string, atLeast: number): Promise<number> {
+    return Number(await NEXT_EPOCH.run(this.redis, [], [KEY_PREFIX, clientId, atLeast]));
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {

@@ -25,14 +25,23 @@ interface Row {
 }
 
 const INSERTED: InsertResult = Object.freeze({ ok: true });
+
+/** Rows of insertManyNow waiting for their INSERT. */
+interface Deferred {
+  rows: unknown[][];
+  /** Pending (queued/sent) rows per client, for the bound. */
+  pending: Map<string, number>;
+  committed: Promise<void>;
+  settle: { resolve: () => void; reject: (error: unknown) => void };
+}
 const PENDING = "status IN ('queued', 'sent')";
 const FINAL = "status IN ('acked', 'failed', 'expired')";
 
 /**
  * Commands in SQLite (table `commands`). Every write is one synchronous
- * function queued on the group commit, so the compare-and-set of `insert`
- * (the per-client bound) and `transition` (the expected status) is atomic
- * and the promise settles after the COMMIT: an HTTP 202 that awaited it
+ * function run in the group commit's transaction, so the compare-and-set of
+ * `insert` (the per-client bound) and `transition` (the expected status) is
+ * atomic, and the promise settles after the COMMIT: an HTTP 202 that awaited it
  * names a command that survives a crash.
  */
 export class SqliteCommandStore implements CommandStore {
@@ -44,9 +53,21 @@ export class SqliteCommandStore implements CommandStore {
   private readonly selectDue: Statement;
   private readonly purge: Statement;
   private readonly statements = new Map<string, Statement>();
+  /** A broadcast's inserts in one savepoint: all of them or, when one fails, none. */
+  private readonly addMany: (commands: readonly CommandRecord[], args: unknown[][], maxPending: number) => InsertResult[];
+  private readonly insertRows: (rows: unknown[][]) => void;
+  /** Rows accepted by insertManyNow, inserted at the end of the caller's synchronous code or by the next call here. */
+  private deferred: Deferred | undefined;
 
   constructor(private readonly database: SqliteDatabase) {
     const db = database.db;
+    this.addMany = db.transaction((commands: readonly CommandRecord[], args: unknown[][], maxPending: number) => {
+      const counts = new Map<string, number>();
+      return commands.map((c, i) => this.add(c.clientId, c.status, args[i], maxPending, counts));
+    });
+    this.insertRows = db.transaction((rows: unknown[][]) => {
+      for (const row of rows) this.insertRow.run(row);
+    });
     // INDEXED BY pins the partial indexes: without statistics the planner
     // would take the status index and walk every pending row.
     this.insertRow = db.prepare(`INSERT INTO commands (id, client_id, batch_id, name, data, status, created_at, sent_at, acked_at, result, error, expires_at, finished_at, attempts)
@@ -61,21 +82,57 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   insert(command: CommandRecord, maxPending: number): Promise<InsertResult> {
+    this.settleDeferred();
     const args = toArgs(command);
     return this.database.write(() => this.add(command.clientId, command.status, args, maxPending, new Map()));
   }
 
   insertMany(commands: readonly CommandRecord[], maxPending: number): Promise<InsertResult[]> {
+    this.settleDeferred();
     // A broadcast repeats the same data object: serialised once.
     const json = new Map<unknown, string | null>();
     const all = commands.map((c) => toArgs(c, json));
-    return this.database.write(() => {
-      const counts = new Map<string, number>();
-      return commands.map((c, i) => this.add(c.clientId, c.status, all[i], maxPending, counts));
+    return this.database.write(() => this.addMany(commands, all, maxPending));
+  }
+
+  /**
+   * `insertMany` for a sender that writes the CMDs before the rows are
+   * stored (a broadcast to 10,000 clients need not wait for 10,000 INSERTs
+   * to reach the first one): the per-client bound is decided now, the rows
+   * are inserted right after the caller's synchronous code (a microtask, so
+   * before any ACK can be read), and `committed` resolves once their
+   * transaction is committed; the HTTP answer waits for that.
+   */
+  insertManyNow(commands: readonly CommandRecord[], maxPending: number): { results: InsertResult[]; committed: Promise<void> } {
+    const json = new Map<unknown, string | null>();
+    const counts = new Map<string, number>();
+    const results: InsertResult[] = new Array(commands.length);
+    const deferred = this.defer();
+    this.database.read(() => {
+      for (let i = 0; i < commands.length; i++) {
+        const c = commands[i];
+        const final = !(c.status === 'queued' || c.status === 'sent');
+        let pending = counts.get(c.clientId);
+        if (pending === undefined) pending = this.pendingOf(c.clientId);
+        if (!final && pending >= maxPending) {
+          counts.set(c.clientId, pending);
+          results[i] = { ok: false, pending };
+          continue;
+        }
+        deferred.rows.push(toArgs(c, json));
+        if (!final) {
+          pending++;
+          deferred.pending.set(c.clientId, (deferred.pending.get(c.clientId) ?? 0) + 1);
+        }
+        counts.set(c.clientId, pending);
+        results[i] = INSERTED;
+      }
     });
+    return { results, committed: deferred.committed };
   }
 
   async get(id: string): Promise<CommandRecord | undefined> {
+    this.settleDeferred();
     const row = this.database.read(() => this.selectById.get(id)) as Row | undefined;
     return row && toRecord(row);
   }
@@ -85,6 +142,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   transition(id: string, from: readonly CommandStatus[], patch: CommandPatch, clientId?: string): Promise<CommandChange | undefined> {
+    this.settleDeferred();
     const json = patchJson(patch);
     return this.database.write(() => {
       const row = this.selectById.get(id) as Row | undefined;
@@ -97,22 +155,26 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async pending(clientId: string): Promise<CommandRecord[]> {
+    this.settleDeferred();
     return (this.database.read(() => this.selectPending.all(clientId)) as Row[]).map(toRecord);
   }
 
   async pendingCount(clientId: string): Promise<number> {
-    return this.database.read(() => this.countPending.get(clientId)) as number;
+    return this.database.read(() => this.pendingOf(clientId));
   }
 
   async due(now: number): Promise<CommandRecord[]> {
+    this.settleDeferred();
     return (this.database.read(() => this.selectDue.all(now)) as Row[]).map(toRecord);
   }
 
   purgeFinished(before: number): Promise<number> {
+    this.settleDeferred();
     return this.database.write(() => this.purge.run(before).changes);
   }
 
   async list(query: CommandQuery, page: PageRequest): Promise<Page<CommandRecord>> {
+    this.settleDeferred();
     const limit = Math.min(Math.max(page.limit ?? DEFAULT_COMMAND_PAGE_SIZE, 1), MAX_COMMAND_PAGE_SIZE);
     const after = decodeCommandCursor(page.cursor);
     const parts: string[] = [];
@@ -129,6 +191,33 @@ export class SqliteCommandStore implements CommandStore {
       if (more) rows.length = limit;
       return { items: rows.map(toRecord), total, ...(more ? { nextCursor: encodeCommandCursor(rows[rows.length - 1].seq) } : {}) };
     });
+  }
+
+  /** The open deferred batch, made (with its microtask) on first use. */
+  private defer(): Deferred {
+    if (this.deferred) return this.deferred;
+    let settle!: { resolve: () => void; reject: (e: unknown) => void };
+    const committed = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const deferred: Deferred = { rows: [], pending: new Map(), committed, settle };
+    this.deferred = deferred;
+    queueMicrotask(() => this.settleDeferred());
+    return deferred;
+  }
+
+  /**
+   * Inserts the deferred rows now. Every other method calls it first, so
+   * that what they read and write comes after those rows, in call order.
+   */
+  private settleDeferred(): void {
+    const deferred = this.deferred;
+    if (!deferred) return;
+    this.deferred = undefined;
+    this.database.write(() => this.insertRows(deferred.rows)).then(deferred.settle.resolve, deferred.settle.reject);
+  }
+
+  /** Queued and sent commands of the client, counting deferred rows. */
+  private pendingOf(clientId: string): number {
+    return (this.countPending.get(clientId) as number) + (this.deferred?.pending.get(clientId) ?? 0);
   }
 
   /** Inserts unless the client is full; `counts` carries the pending counts of this batch's clients so far. */

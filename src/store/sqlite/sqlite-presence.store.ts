@@ -22,6 +22,7 @@ export class SqlitePresenceStore implements PresenceStore {
   private readonly selectOne: Statement;
   private readonly deleteOne: Statement;
   private readonly countByGroup: Statement;
+  private readonly selectAll: Statement;
   private readonly statements = new Map<string, Statement>();
 
   constructor(private readonly database: SqliteDatabase) {
@@ -35,6 +36,7 @@ export class SqlitePresenceStore implements PresenceStore {
       WHERE excluded.epoch >= clients.epoch`);
     this.selectOne = db.prepare('SELECT record FROM clients WHERE client_id = ?').pluck();
     this.deleteOne = db.prepare('DELETE FROM clients WHERE client_id = ?');
+    this.selectAll = db.prepare('SELECT record FROM clients ORDER BY client_id').pluck();
     this.countByGroup = db.prepare('SELECT status, connected, node_id AS nodeId, count(*) AS n FROM clients GROUP BY status, connected, node_id');
   }
 
@@ -44,6 +46,11 @@ export class SqlitePresenceStore implements PresenceStore {
     // Serialised now: what is committed is the record as it was handed over.
     const args = [r.clientId, r.epoch, r.status, r.connected ? 1 : 0, r.nodeId, JSON.stringify(r.meta).toLowerCase(), JSON.stringify(r)];
     return this.database.write(() => this.upsert.run(args).changes > 0);
+  }
+
+  /** Every record in the file (one node owns it): see PresenceStore.loadOnStart. */
+  async loadOnStart(): Promise<ClientRecord[]> {
+    return (this.database.read(() => this.selectAll.all()) as string[]).map((json) => JSON.parse(json) as ClientRecord);
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {

@@ -106,6 +106,10 @@ export class FrameRouter {
       conn.resetBadFrames();
       return;
     }
+    if (t === undefined && raw.code === undefined) {
+      this.typeless(conn, raw);
+      return;
+    }
     const checked = validateMessage(raw);
     if (!checked.ok) {
       this.ctx.replies.badFrame(conn, checked.code, checked.message, checked.id);
@@ -120,7 +124,7 @@ export class FrameRouter {
     }
     if (!conn.loggedIn) {
       if (message.type === 'BYE') {
-        handleBye(conn);
+        handleBye(this.ctx, conn);
         return;
       }
       // Under the HEART's clientId when it carries one.
@@ -142,9 +146,21 @@ export class FrameRouter {
         handleMsg(this.ctx, conn, message);
         return;
       case 'BYE':
-        handleBye(conn);
+        handleBye(this.ctx, conn);
         return;
     }
+  }
+
+  /**
+   * An object with neither `type` nor `code` is a heartbeat of a one-way
+   * client (docs/PROTOCOL.md §2.2): its fields are its reported state,
+   * with AUTH_MODE=none the first one logs it in as ip:port, and it is never
+   * answered (such a client never reads).
+   */
+  private typeless(conn: Connection, raw: Record<string, unknown>): void {
+    if (!conn.loggedIn && !this.implicitLogin(conn, {}, 'heartbeat before LOGIN', { kind: 'message', message: raw })) return;
+    conn.markOneWay();
+    this.heart.handleTypeless(conn, raw);
   }
 
   private empty(conn: Connection): void {

@@ -38,6 +38,22 @@ export class HeartHandler {
     conn.write(this.reply(conn));
   }
 
+  /** A typeless heartbeat (a one-way client's): its fields kept, bounded, and no reply. */
+  handleTypeless(conn: Connection, fields: Record<string, unknown>): void {
+    const { maxJsonDepth, maxReportedBytes } = this.ctx.config.limits;
+    const problem = checkJsonBounds(fields, maxJsonDepth, maxReportedBytes);
+    if (problem) {
+      this.ctx.limitHits.hit(problem.kind === 'depth' ? 'json_depth' : 'reported_bytes');
+      // Counted as a bad frame but not answered: the client does not read.
+      this.ctx.stats.badFrames++;
+      return;
+    }
+    conn.resetBadFrames();
+    conn.report(fields);
+    this.ctx.stats.heartbeats++;
+    conn.noteHeartbeat();
+  }
+
   /** A zero-length frame: the cheapest heartbeat, answered by one. */
   handleEmpty(conn: Connection): void {
     this.ctx.stats.heartbeats++;

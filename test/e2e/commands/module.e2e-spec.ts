@@ -59,7 +59,7 @@ class DeviceController {
       imports: [SettingsModule],
       inject: [SETTINGS],
       useFactory: (settings: { adminToken: string }) => ({
-        config: configFrom({ TCP_HOST: '127.0.0.1', TCP_PORT: 0, ADMIN_TOKEN: settings.adminToken, SHUTDOWN_GRACE_MS: 200 }),
+        config: configFrom({ TCP_HOST: '127.0.0.1', TCP_PORT: 0, ADMIN_TOKEN: settings.adminToken, SHUTDOWN_GRACE_MS: 200, STORE: 'memory' }),
       }),
     }),
   ],
@@ -125,7 +125,7 @@ describe('LongLinkModule.forRootAsync in another Nest app', () => {
 
 describe('LongLinkModule without the admin API', () => {
   it('serves no admin route, and still gives CommandService to inject', async () => {
-    @Module({ imports: [LongLinkModule.forRoot({ config: configFrom({ TCP_HOST: '127.0.0.1', TCP_PORT: 0, NODE_ENV: 'production' }), adminApi: false })] })
+    @Module({ imports: [LongLinkModule.forRoot({ config: configFrom({ TCP_HOST: '127.0.0.1', TCP_PORT: 0, NODE_ENV: 'production', STORE: 'memory' }), adminApi: false })] })
     class BareModule {}
     // NODE_ENV=production without ADMIN_TOKEN is fine when there is no admin API.
     const app = await NestFactory.create(BareModule, { logger: false });

@@ -157,7 +157,7 @@ describe('the packed package in examples/host-app', () => {
     ].join('\n');
     const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { cwd: host });
     expect(JSON.parse(stdout)).toEqual({ same: true, service: 'function' });
-  });
+  }, 120_000);
 
   it('longlink/client loads no Nest module: it runs where no @nestjs package is installed', async () => {
     const bare = join(dir, 'bare');
@@ -175,5 +175,5 @@ describe('the packed package in examples/host-app', () => {
     await expect(execFileAsync(process.execPath, ['--input-type=module', '-e', esm], { cwd: bare })).resolves.toMatchObject({ stdout: 'function\n' });
     // The gateway entry there fails for want of Nest: the check above would see an import of it.
     await expect(execFileAsync(process.execPath, ['-e', "require('longlink')"], { cwd: bare })).rejects.toThrow(/@nestjs\//);
-  });
+  }, 120_000);
 });

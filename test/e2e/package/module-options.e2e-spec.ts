@@ -3,13 +3,14 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory, RouterModule } from '@nestjs/core';
 import request from 'supertest';
 import { buildAdminDocument } from '../../../src/admin/openapi';
-import { configFrom, LONGLINK_CONFIG, LongLinkConfig } from '../../../src/config';
+import { configFrom, ConfigValidationError, LONGLINK_CONFIG, LongLinkConfig } from '../../../src/config';
 import { LongLinkModule } from '../../../src/longlink.module';
 import { LongLinkServer } from '../../../src/transport/long-link.server';
 import { RawClient } from '../../support/raw-client';
 
 const TOKEN = 'module-options-token';
-const LOCAL = { TCP_HOST: '127.0.0.1', TCP_PORT: 0, HTTP_HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: 300 };
+// STORE=memory: the SQLite default would write ./data in the working directory.
+const LOCAL = { TCP_HOST: '127.0.0.1', TCP_PORT: 0, HTTP_HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: 300, STORE: 'memory' };
 
 async function start(root: Parameters<typeof NestFactory.create>[0]): Promise<{ app: INestApplication; url: string; tcpPort: number }> {
   const app = await NestFactory.create(root, { logger: false });
@@ -28,14 +29,15 @@ describe('LongLinkModule options in a host app', () => {
         LongLinkModule.forRootAsync({
           imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ ...LOCAL, HEARTBEAT_MS: 1234, ADMIN_TOKEN: TOKEN })] })],
           inject: [ConfigService],
+          // The environment's keys, from ConfigService: whatever it does not give comes from process.env.
           useFactory: (settings: ConfigService) => ({
-            config: configFrom({
+            settings: {
               TCP_HOST: settings.get<string>('TCP_HOST'),
               TCP_PORT: settings.get<number>('TCP_PORT'),
               HEARTBEAT_MS: settings.get<number>('HEARTBEAT_MS'),
               ADMIN_TOKEN: settings.get<string>('ADMIN_TOKEN'),
               SHUTDOWN_GRACE_MS: settings.get<number>('SHUTDOWN_GRACE_MS'),
-            }),
+            },
           }),
         }),
       ],
@@ -51,6 +53,8 @@ describe('LongLinkModule options in a host app', () => {
     it('takes its settings from ConfigService and serves with them', async () => {
       const config = running.app.get<LongLinkConfig>(LONGLINK_CONFIG);
       expect(config.heartbeat.heartbeatMs).toBe(1234);
+      // Derived from HEARTBEAT_MS as the environment's value would be.
+      expect(config.heartbeat.serverPingMs).toBe(1234);
       expect(config.adminToken).toBe(TOKEN);
       const client = await RawClient.connect(running.tcpPort, { framing: 'line' });
       try {
@@ -63,10 +67,16 @@ describe('LongLinkModule options in a host app', () => {
     });
   });
 
+  it('forRoot({ settings }) stops start-up on a bad value, naming the key', () => {
+    expect(() => LongLinkModule.forRoot({ settings: { TCP_PORT: 'seven' } })).toThrow(ConfigValidationError);
+    expect(() => LongLinkModule.forRoot({ settings: { TCP_PORT: 'seven' } })).toThrow(/TCP_PORT: must be a whole number/);
+    expect(() => LongLinkModule.forRoot({ settings: { TCP_PORT: 0 }, config: configFrom(LOCAL) })).toThrow(/not both/);
+  });
+
   describe('admin routes under a prefix with RouterModule', () => {
     @Module({
       imports: [
-        LongLinkModule.forRoot({ config: configFrom({ ...LOCAL, ADMIN_TOKEN: TOKEN }) }),
+        LongLinkModule.forRoot({ settings: { ...LOCAL, ADMIN_TOKEN: TOKEN } }),
         RouterModule.register([{ path: 'gateway', module: LongLinkModule }]),
       ],
     })

@@ -53,7 +53,7 @@ describe('SqliteDatabase', () => {
       return db.db.prepare('INSERT INTO t VALUES (2)').run().changes;
     });
     void first.then(() => (committedWhenFirstResolved = count()));
-    expect(count()).toBe(0); // nothing runs before the end of the turn
+    expect(count()).toBe(0); // nothing is committed before the end of the turn
     await expect(Promise.all([first, second])).resolves.toEqual([1, 1]);
     expect(seenInsideSecond).toBe(1);
     expect(committedWhenFirstResolved).toBe(2);
@@ -63,18 +63,36 @@ describe('SqliteDatabase', () => {
   it('lets a read see the writes queued before it', () => {
     const db = openDb();
     db.db.exec('CREATE TABLE t (v INTEGER)');
-    void db.write(() => db.db.prepare('INSERT INTO t VALUES (1)').run());
+    const written = db.write(() => db.db.prepare('INSERT INTO t VALUES (1)').run());
     expect(db.read(() => db.db.prepare('SELECT count(*) FROM t').pluck().get())).toBe(1);
+    return written;
+  });
+
+  it('refuses every write of the turn when SQLite had to roll the transaction back', async () => {
+    const db = openDb();
+    db.db.exec('CREATE TABLE t (v INTEGER)');
+    const early = db.write(() => db.db.prepare('INSERT INTO t VALUES (1)').run());
+    early.catch(() => undefined); // settled below
+    // What SQLite does on SQLITE_FULL or an I/O error: the transaction is gone.
+    const failing = db.write(() => {
+      db.db.exec('ROLLBACK');
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    });
+    await expect(failing).rejects.toBeInstanceOf(StoreFullError);
+    await expect(early).rejects.toBeInstanceOf(StoreFullError);
+    // The next write opens a new transaction and is stored.
+    await db.write(() => db.db.prepare('INSERT INTO t VALUES (2)').run());
+    expect(db.read(() => db.db.prepare('SELECT v FROM t').pluck().all())).toEqual([2]);
   });
 
   it('refuses only the write that fails; the rest of its turn is committed', async () => {
     const db = openDb();
     db.db.exec('CREATE TABLE t (v INTEGER UNIQUE)');
     const ok1 = db.write(() => db.db.prepare('INSERT INTO t VALUES (1)').run().changes);
-    const bad = db.write(() => db.db.prepare('INSERT INTO t VALUES (1)').run());
+    const bad = db.write(() => db.db.prepare('INSERT INTO t VALUES (1)').run()).catch((error: unknown) => error);
     const ok2 = db.write(() => db.db.prepare('INSERT INTO t VALUES (2)').run().changes);
     await expect(ok1).resolves.toBe(1);
-    await expect(bad).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    expect(await bad).toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
     await expect(ok2).resolves.toBe(1);
     expect(db.read(() => db.db.prepare('SELECT v FROM t ORDER BY v').pluck().all())).toEqual([1, 2]);
   });

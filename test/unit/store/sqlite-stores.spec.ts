@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDatabase } from '../../../src/store/sqlite/sqlite-database';
+import Database from 'better-sqlite3';
+import { DATABASE_FILE, SqliteDatabase } from '../../../src/store/sqlite/sqlite-database';
 import { SqliteCommandStore } from '../../../src/store/sqlite/sqlite-command.store';
 import { SqlitePresenceStore } from '../../../src/store/sqlite/sqlite-presence.store';
 import { commandRecord, commandStoreContract } from '../../contract/command-store.contract';
@@ -59,6 +60,38 @@ describe('SQLite stores on disk', () => {
     // The fence survives too: an older session's late write still loses.
     expect(await presence2.save(presenceRecord('dev-1', { epoch: 2 }))).toBe(false);
     db2.close();
+  });
+
+  it('insertManyNow: decides the bound at once, stores the rows after the caller\'s code, settles after the commit', async () => {
+    const db = SqliteDatabase.open({ dataDir: dir });
+    const commands = new SqliteCommandStore(db);
+    const observer = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    const committedRows = () => observer.prepare('SELECT count(*) FROM commands').pluck().get() as number;
+    await commands.insert(commandRecord('a'), 2);
+    const batch = [commandRecord('a'), commandRecord('b'), commandRecord('a'), commandRecord('b', { status: 'acked', finishedAt: 1 })];
+    const { results, committed } = commands.insertManyNow(batch, 2);
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: false, pending: 2 }, { ok: true }]);
+    // The bound already counts what is accepted but not inserted yet.
+    expect(await commands.pendingCount('a')).toBe(2);
+    expect(committedRows()).toBe(1);
+    await committed;
+    expect(committedRows()).toBe(4);
+    expect((await commands.pending('a')).map((c) => c.id)).toEqual([expect.any(String), batch[0].id]);
+    observer.close();
+    db.close();
+  });
+
+  it('insertManyNow: a call right after it sees its rows, in call order', async () => {
+    const db = SqliteDatabase.open({ dataDir: dir });
+    const commands = new SqliteCommandStore(db);
+    const first = commandRecord('a');
+    const second = commandRecord('a');
+    const { committed } = commands.insertManyNow([first], 10);
+    const inserted = commands.insert(second, 10);
+    expect(await commands.get(first.id)).toMatchObject({ id: first.id });
+    await Promise.all([committed, inserted]);
+    expect((await commands.pending('a')).map((c) => c.id)).toEqual([first.id, second.id]);
+    db.close();
   });
 
   it('answer the searched and listed queries from indexes, not by scanning the table', () => {

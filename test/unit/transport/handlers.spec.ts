@@ -40,17 +40,19 @@ async function rig(env: Record<string, string | number> = {}) {
   const logger = new Logger('test');
   const config = configFrom({ HEARTBEAT_MS: 10_000, ...env });
   const limitHits = new LimitHits();
+  const sessions = new SessionRegistry();
   const ctx: TransportContext = {
     config,
     clock,
     stats,
     logger,
-    sessions: new SessionRegistry(),
+    sessions,
     replies: new Replies(config, stats, logger),
     events: new TransportEventBus(logger),
     patterns: noPatterns,
     limitHits,
     admission: new AdmissionControl(config, clock, limitHits),
+    endSession: (conn) => void sessions.release(conn),
   };
   const auth = new ScriptedAuthenticator();
   let gate!: LoginGate;

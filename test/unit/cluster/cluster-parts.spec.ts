@@ -1,0 +1,162 @@
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { ClusterEvents } from '../../../src/cluster/cluster-events';
+import type { BusMessage } from '../../../src/cluster/bus-messages';
+import { NodeInbox } from '../../../src/cluster/node-inbox';
+import { NodeLease } from '../../../src/cluster/node-lease';
+import { createRedisConnection, RedisClient } from '../../../src/cluster/redis-connection';
+import { RedisPresenceStore } from '../../../src/cluster/store/redis-presence.store';
+import { presenceRecord } from '../../contract/presence-store.contract';
+import { TestRedisServer } from '../../support/redis-server';
+import { freshRedis } from '../../support/redis-store-handles';
+
+let server: TestRedisServer;
+const open: RedisClient[] = [];
+async function client(): Promise<RedisClient> {
+  const c = createRedisConnection(server.url, { name: 'test' });
+  await c.connect();
+  open.push(c);
+  return c;
+}
+beforeAll(async () => {
+  server = await TestRedisServer.start();
+});
+beforeEach(async () => {
+  const c = await freshRedis(server);
+  await c.close();
+});
+afterEach(async () => {
+  for (const c of open.splice(0)) if (c.isOpen) c.destroy();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('NodeInbox', () => {
+  it('delivers what other nodes send, all messages of one turn to one node in one XADD', async () => {
+    const got: BusMessage[] = [];
+    const b = new NodeInbox(await client(), await client(), 'B', (m) => got.push(m));
+    b.start();
+    const a = new NodeInbox(await client(), await client(), 'A', () => undefined);
+    await new Promise((r) => setTimeout(r, 50)); // B's first read is in place
+    a.send('B', { t: 'cmds', clientIds: ['x'] });
+    a.send('B', { t: 'final', ids: ['c1'] });
+    a.send('B', { t: 'cmds', clientIds: ['y'] });
+    await a.flush();
+    const deadline = Date.now() + 3000;
+    while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([{ t: 'cmds', clientIds: ['x'] }, { t: 'final', ids: ['c1'] }, { t: 'cmds', clientIds: ['y'] }]);
+    expect(await server.command('XLEN', 'll:node:B:inbox')).toBe('1');
+    await b.stop();
+    await a.stop();
+  });
+
+  it('a node starting later does not read what was sent to its previous life', async () => {
+    const writer = await client();
+    await writer.sendCommand(['XADD', 'll:node:C:inbox', '*', 'm', JSON.stringify([{ t: 'cmds', clientIds: ['old'] }])]);
+    const got: BusMessage[] = [];
+    const c = new NodeInbox(await client(), await client(), 'C', (m) => got.push(m));
+    c.start();
+    await new Promise((r) => setTimeout(r, 100));
+    await writer.sendCommand(['XADD', 'll:node:C:inbox', '*', 'm', JSON.stringify([{ t: 'cmds', clientIds: ['new'] }])]);
+    const deadline = Date.now() + 3000;
+    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([{ t: 'cmds', clientIds: ['new'] }]);
+    await c.stop();
+  });
+});
+
+describe('NodeLease', () => {
+  it('a node that stops beating is reaped by a live one: its connected clients leave, with the node named, counters kept', async () => {
+    const redis = await client();
+    const deadStore = new RedisPresenceStore(redis, 'boot-dead');
+    await deadStore.save(presenceRecord('on-dead', { nodeId: 'dead', epoch: 3 }));
+    await deadStore.save(presenceRecord('closed-on-dead', { nodeId: 'dead', status: 'close', connected: false }));
+    // Already re-homed: names another node now.
+    await deadStore.save(presenceRecord('moved', { nodeId: 'dead', epoch: 1 }));
+    await new RedisPresenceStore(redis, 'boot-live').save(presenceRecord('moved', { nodeId: 'live', epoch: 2 }));
+    const dead = new NodeLease(redis, { nodeId: 'dead', bootId: 'boot-dead' }, 60);
+    await dead.beat();
+    const live = new NodeLease(redis, { nodeId: 'live', bootId: 'boot-live' }, 60);
+    const reaped: string[][] = [];
+    live.onReaped = (_node, ids) => reaped.push(ids);
+    await live.beat();
+    expect(reaped).toEqual([]); // still within its lease
+    await new Promise((r) => setTimeout(r, 90));
+    await live.beat();
+    expect(reaped).toEqual([['on-dead']]);
+    const r = await deadStore.get('on-dead');
+    expect(r).toMatchObject({ status: 'leave', connected: false, nodeId: 'dead', epoch: 3 });
+    expect(r?.transitions.at(-1)).toMatchObject({ from: 'alive', to: 'leave', reason: expect.stringContaining('node dead lost'), nodeId: 'dead' });
+    expect(await deadStore.get('moved')).toMatchObject({ status: 'alive', connected: true, nodeId: 'live' });
+    expect(await deadStore.stats()).toEqual({
+      total: 3,
+      byStatus: { alive: 1, leave: 1, close: 1 },
+      connected: 1,
+      nodes: { dead: { connected: 0, total: 2 }, live: { connected: 1, total: 1 } },
+    });
+    expect(await server.command('ZSCORE', 'll:nodes', 'dead')).toBe('');
+    // The reaped record takes a newer session's write, not an older one's.
+    expect(await deadStore.save(presenceRecord('on-dead', { nodeId: 'live', epoch: 2 }))).toBe(false);
+    expect(await deadStore.save(presenceRecord('on-dead', { nodeId: 'live', epoch: 4 }))).toBe(true);
+  });
+
+  it('a node back with the same NODE_ID clears its previous life, not its own new sessions', async () => {
+    const redis = await client();
+    await new RedisPresenceStore(redis, 'boot-1').save(presenceRecord('stale', { nodeId: 'n1' }));
+    await new RedisPresenceStore(redis, 'boot-2').save(presenceRecord('fresh', { nodeId: 'n1' }));
+    const lease = new NodeLease(redis, { nodeId: 'n1', bootId: 'boot-2' }, 1000);
+    expect(await lease.clearPreviousLife()).toEqual(['stale']);
+    const store = new RedisPresenceStore(redis);
+    expect(await store.get('stale')).toMatchObject({ status: 'leave', connected: false });
+    expect((await store.get('stale'))?.transitions.at(-1)?.reason).toBe('node n1 restarted');
+    expect(await store.get('fresh')).toMatchObject({ status: 'alive', connected: true });
+    expect(await lease.clearPreviousLife()).toEqual([]);
+  });
+});
+
+describe('ClusterEvents', () => {
+  it('a watching node sees the events every node publishes', async () => {
+    const a = new ClusterEvents(await client(), () => createRedisConnection(server.url, { name: 'reader' }));
+    const b = new ClusterEvents(await client(), () => createRedisConnection(server.url, { name: 'reader' }));
+    const seen = firstValueFrom(b.events$.pipe(take(3), toArray()));
+    await new Promise((r) => setTimeout(r, 100));
+    a.publish('presence', { clientId: 'x', from: null, to: 'alive', reason: 'login', at: 1, nodeId: 'A' });
+    a.publish('command', { id: 'c', clientId: 'x', name: 'n', from: null, to: 'queued', at: 2, nodeId: 'A' });
+    b.publish('presence', { clientId: 'y', from: null, to: 'alive', reason: 'login', at: 3, nodeId: 'B' });
+    expect(await seen).toEqual([
+      { kind: 'presence', event: expect.objectContaining({ clientId: 'x', nodeId: 'A' }) },
+      { kind: 'command', event: expect.objectContaining({ id: 'c' }) },
+      { kind: 'presence', event: expect.objectContaining({ clientId: 'y', nodeId: 'B' }) },
+    ]);
+  });
+});
+
+describe('RedisPresenceStore across nodes', () => {
+  it('nextEpoch: unique and increasing for racing logins, above the stored record and above what the node had', async () => {
+    const store = new RedisPresenceStore(await client());
+    const racing = await Promise.all([store.nextEpoch('e', 0), store.nextEpoch('e', 0), store.nextEpoch('e', 0)]);
+    expect(new Set(racing).size).toBe(3);
+    expect([...racing].sort()).toEqual([1, 2, 3]);
+    await store.save(presenceRecord('e', { epoch: 10 })); // e.g. written back after Redis came back empty
+    expect(await store.nextEpoch('e', 0)).toBe(11);
+    expect(await store.nextEpoch('e', 20)).toBe(21);
+    await store.delete('e');
+    expect(await store.nextEpoch('e', 0)).toBe(1);
+  });
+
+  it('reports the session a save displaced on another node, and a connected save that was fenced off', async () => {
+    const store = new RedisPresenceStore(await client());
+    const displaced: unknown[] = [];
+    const fenced: unknown[] = [];
+    store.onDisplaced = (d) => displaced.push(d);
+    store.onFenced = (id, epoch) => fenced.push([id, epoch]);
+    await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1 }));
+    await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1, status: 'leave' })); // same node: nothing
+    await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1 }));
+    await store.save(presenceRecord('t', { nodeId: 'B', epoch: 2 }));
+    expect(displaced).toEqual([{ clientId: 't', nodeId: 'A', epoch: 1, by: 2 }]);
+    expect(await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1, connected: true }))).toBe(false);
+    expect(await store.save(presenceRecord('t', { nodeId: 'A', epoch: 1, connected: false, status: 'leave' }))).toBe(false);
+    expect(fenced).toEqual([['t', 1]]);
+  });
+});
