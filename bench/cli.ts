@@ -1,8 +1,8 @@
 import type { TargetKind } from './targets';
 
-export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 'c1' | 'durability' | 'soak';
-export const SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'durability', 'soak'];
-/** What runs without --scenarios: the soak takes 10 minutes and is asked for by name. */
+export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 'c1' | 'durability' | 'soak' | 'abuse';
+export const SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'durability', 'soak', 'abuse'];
+/** What runs without --scenarios: the soak (10 minutes) and abuse (gateway only) are asked for by name. */
 export const DEFAULT_SCENARIOS: readonly ScenarioId[] = ['s1', 's2', 's3', 's4', 's5', 'c1', 'durability'];
 
 /** Every parameter of a run; each has a `--kebab-case` flag (e.g. `--s2-conns 5000`). */
@@ -45,6 +45,26 @@ export interface BenchOptions {
   soakHz: number;
   /** Soak: minutes. @default 10 */
   soakMinutes: number;
+  /** Abuse: well-behaved clients measuring RTT meanwhile. @default 200 */
+  abuseVictims: number;
+  /** Abuse: their heartbeats per second each. @default 10 */
+  abuseHz: number;
+  /** Abuse: MSG frames of the one-client flood. @default 200000 */
+  abuseFloodFrames: number;
+  /** Abuse: HEART frames of the one-client heartbeat flood (defaults on). @default 1000000 */
+  abuseHeartFrames: number;
+  /** Abuse: records the admin `?q=` scans. @default 20000 */
+  abuseRecords: number;
+  /** Abuse: seconds of `?q=` polling every 100 ms. @default 10 */
+  abuseQuerySeconds: number;
+  /** Abuse: connects per second of the connect flood, from one IP. @default 2000 */
+  abuseConnectRate: number;
+  /** Abuse: seconds of the connect flood. @default 2 */
+  abuseConnectSeconds: number;
+  /** Abuse: login-and-drop attempts of one flapping clientId. @default 2000 */
+  abuseFlaps: number;
+  /** Abuse: ACKs for unknown commands from one client. @default 20000 */
+  abuseStrayAcks: number;
   /** Profile the gateway with node --cpu-prof in S1 (connect+login) and S3 (files in bench/results/profiles; the profiler slows what it watches, so keep these figures apart). @default false */
   cpuProf: boolean;
   /** Where results go. @default bench/results */
@@ -75,6 +95,16 @@ export const DEFAULTS: BenchOptions = {
   soakConns: 15000,
   soakHz: 0.5,
   soakMinutes: 10,
+  abuseVictims: 200,
+  abuseHz: 10,
+  abuseFloodFrames: 200000,
+  abuseHeartFrames: 1000000,
+  abuseRecords: 20000,
+  abuseQuerySeconds: 10,
+  abuseConnectRate: 2000,
+  abuseConnectSeconds: 2,
+  abuseFlaps: 2000,
+  abuseStrayAcks: 20000,
   cpuProf: false,
   outDir: 'bench/results',
   writeDocs: false,
@@ -97,11 +127,20 @@ export const QUICK: Partial<BenchOptions> = {
   durabilitySeconds: 2,
   soakConns: 2000,
   soakMinutes: 1,
+  abuseVictims: 50,
+  abuseFloodFrames: 20000,
+  abuseHeartFrames: 50000,
+  abuseRecords: 5000,
+  abuseQuerySeconds: 3,
+  abuseConnectRate: 500,
+  abuseConnectSeconds: 1,
+  abuseFlaps: 200,
+  abuseStrayAcks: 2000,
 };
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-export const USAGE = `usage: npm run bench -- [--quick] [--scenarios s1,s2,s3,s4,s5,c1,durability[,soak]] [--targets gateway,baseline]
+export const USAGE = `usage: npm run bench -- [--quick] [--scenarios s1,s2,s3,s4,s5,c1,durability[,soak][,abuse]] [--targets gateway,baseline]
   ${Object.entries(DEFAULTS)
     .filter(([k]) => !['scenarios', 'targets', 'quick'].includes(k))
     .map(([k, v]) => `--${kebab(k)} ${typeof v === 'boolean' ? '' : `<${String(v)}>`}`.trim())

@@ -82,6 +82,18 @@ const ROWS: Row[] = [
   { scenario: 'soak', label: 'RSS growth, middle → end (%)', key: 'rssGrowthPct', digits: 1 },
   { scenario: 'soak', label: 'RTT p99 (ms)', key: 'rttP99Ms', digits: 3 },
   { scenario: 'soak', label: 'errors', key: 'errors', digits: 0 },
+  { scenario: 'abuse', label: 'others\' RTT p99, quiet (ms)', key: 'quietP99Ms', digits: 2 },
+  { scenario: 'abuse', label: 'others\' RTT p99 during a one-client MSG flood, rates off (ms)', key: 'floodP99Ms', digits: 2, goal: { on: 'gateway', max: 50, text: '< 50 ms' } },
+  { scenario: 'abuse', label: 'flood frames answered per second', key: 'floodFramesPerSec', digits: 0 },
+  { scenario: 'abuse', label: 'others\' RTT p99 while ?q= is polled every 100 ms (ms)', key: 'queryP99Ms', digits: 2, goal: { on: 'gateway', max: 50, text: '< 50 ms' } },
+  { scenario: 'abuse', label: '?q= response p50 / p99 (ms)', key: 'queryMsP99', digits: 1 },
+  { scenario: 'abuse', label: 'others\' RTT p99 during a MSG flood, defaults (ms)', key: 'limitedFloodP99Ms', digits: 2, goal: { on: 'gateway', max: 50, text: '< 50 ms' } },
+  { scenario: 'abuse', label: 'MSG flood frames answered before the close, defaults', key: 'limitedFloodAnswered', digits: 0 },
+  { scenario: 'abuse', label: 'HEART flood frames answered, defaults', key: 'heartFloodAnswered', digits: 0 },
+  { scenario: 'abuse', label: 'connect flood: logged in / attempted', key: 'connectFloodAccepted', digits: 0 },
+  { scenario: 'abuse', label: 'flapping clientId: logins accepted / attempted', key: 'flapLoggedIn', digits: 0 },
+  { scenario: 'abuse', label: 'log lines during the flapping', key: 'flapLogLines', digits: 0 },
+  { scenario: 'abuse', label: 'log lines for the stray ACKs', key: 'strayAckLogLines', digits: 0 },
 ];
 
 const TITLES: Record<ScenarioId, string> = {
@@ -93,6 +105,7 @@ const TITLES: Record<ScenarioId, string> = {
   c1: 'C1 cross-node command',
   durability: 'Durability',
   soak: 'Soak',
+  abuse: 'Abuse',
 };
 
 function fmt(v: number | null | undefined, digits: number): string {
@@ -142,6 +155,7 @@ export function markdown(results: Results, options: BenchOptions, env: Machine, 
     c1: `C1 ${options.c1Commands} commands each way, 3 nodes on one Redis`,
     durability: `durability ${options.durabilitySeconds} s per run`,
     soak: `soak ${options.soakConns} × ${options.soakHz} HEART/s, ${options.soakMinutes} min`,
+    abuse: `abuse ${options.abuseVictims} × ${options.abuseHz} HEART/s measuring; ${options.abuseFloodFrames} MSG / ${options.abuseHeartFrames} HEART flood; ?q= over ${options.abuseRecords} records; ${options.abuseConnectRate} connects/s × ${options.abuseConnectSeconds} s; ${options.abuseFlaps} flaps; ${options.abuseStrayAcks} stray ACKs`,
   };
   lines.push(`Parameters: ${options.scenarios.map((id) => params[id]).join(' · ')}`);
   lines.push('');
@@ -160,6 +174,9 @@ export function markdown(results: Results, options: BenchOptions, env: Machine, 
       if (r.failed) return 'failed';
       if (r.unavailable) return 'n/a';
       if (row.key === 'rssAfterMB') return `${fmt(r.figures.rssBeforeMB, 1)} → ${fmt(r.figures.rssAfterMB, 1)}`;
+      if (row.key === 'queryMsP99') return `${fmt(r.figures.queryMsP50, 1)} / ${fmt(r.figures.queryMsP99, 1)}`;
+      if (row.key === 'connectFloodAccepted') return `${fmt(r.figures.connectFloodAccepted, 0)} / ${fmt(r.figures.connectFloodAttempted, 0)}`;
+      if (row.key === 'flapLoggedIn') return `${fmt(r.figures.flapLoggedIn, 0)} / ${fmt(r.figures.flapAttempts, 0)}`;
       if (row.key === 'sameP99Ms') return `${fmt(r.figures.sameP50Ms, 2)} / ${fmt(r.figures.sameP99Ms, 2)}`;
       if (row.key === 'rssEndMB') return `${fmt(r.figures.rssStartMB, 1)} / ${fmt(r.figures.rssMiddleMB, 1)} / ${fmt(r.figures.rssEndMB, 1)}`;
       return fmt(value, row.digits);

@@ -13,9 +13,10 @@ import { s5Sweep } from './scenarios/s5-sweep';
 import { c1CrossNode } from './scenarios/c1-cross-node';
 import { durability } from './scenarios/durability';
 import { soak } from './scenarios/soak';
+import { abuse } from './scenarios/abuse';
 import { ROOT } from './targets';
 
-const RUNNERS: Record<ScenarioId, Scenario> = { s1: s1Idle, s2: s2Steady, s3: s3Throughput, s4: s4Fanout, s5: s5Sweep, c1: c1CrossNode, durability, soak };
+const RUNNERS: Record<ScenarioId, Scenario> = { s1: s1Idle, s2: s2Steady, s3: s3Throughput, s4: s4Fanout, s5: s5Sweep, c1: c1CrossNode, durability, soak, abuse };
 
 const DOCS_BEGIN = '<!-- bench:table:begin -->';
 const DOCS_END = '<!-- bench:table:end -->';

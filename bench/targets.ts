@@ -33,6 +33,8 @@ export interface Target {
   ackedCount(batchId: string): Promise<number | undefined>;
   /** Its stdout+stderr so far (for error reports). */
   output(): string;
+  /** Lines it has written to stdout+stderr since it started. */
+  readonly logLines: number;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,13 @@ export interface GatewayTargetOptions {
   cpuProfDir?: string;
   /** More environment (STORE; the cluster scenario: REDIS_URL, NODE_ID). */
   env?: Record<string, string>;
+  /**
+   * S1-S5 run with admission control off (ADMISSION_OFF, the default): their
+   * fleets come from a handful of loopback addresses at thousands of
+   * connects a second, which is what it is there to stop; the abuse
+   * scenario measures it 'on'. @default 'off'
+   */
+  admission?: 'on' | 'off';
 }
 
 /**
@@ -55,6 +64,15 @@ export function freshDataDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'longlink-bench-data-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The per-IP, per-host and per-connection rates off (the frame budget and the bounds stay on). */
+export const ADMISSION_OFF: Record<string, string> = {
+  CONNECT_RATE_PER_IP: '0',
+  FLAP_MAX_LOGINS: '0',
+  FLAP_HOST_MAX_LOGINS: '0',
+  CONN_MSG_RATE: '0',
+  CONN_BYTE_RATE: '0',
+};
 
 /** A port that was free a moment ago (listen on 0, read, close). */
 export async function freePort(): Promise<number> {
@@ -82,6 +100,7 @@ function canConnect(port: number): Promise<boolean> {
 
 class ProcessTarget implements Target {
   private log = '';
+  logLines = 0;
   constructor(
     readonly kind: TargetKind,
     private readonly child: ChildProcess,
@@ -93,6 +112,7 @@ class ProcessTarget implements Target {
     const keep = (chunk: Buffer) => {
       // Only the tail matters for an error report.
       this.log = (this.log + chunk.toString()).slice(-8000);
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.logLines++;
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -199,6 +219,7 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
       MAX_CONNECTIONS: String(options.maxConnections),
       HEARTBEAT_MS: String(options.heartbeatMs ?? 10000),
       DATA_DIR: data.dir,
+      ...(options.admission === 'on' ? {} : ADMISSION_OFF),
       ...options.env,
     },
   });

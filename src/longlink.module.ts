@@ -20,6 +20,7 @@ import { TRANSPORT_SESSIONS } from './transport/session-view';
 import { MetricsService } from './metrics/metrics.service';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { LimitHits } from './admission/limit-hits';
+import { AdmissionControl } from './admission/admission-control';
 import { ADMIN_API_DEFAULTS, ADMIN_API_OPTIONS, AdminApiOptions } from './admin/admin.options';
 import { assertAdminAuthConfig } from './admin/admin-auth';
 import { AdminEventsService } from './admin/admin-events.service';
@@ -170,6 +171,7 @@ export class LongLinkModule {
       CommandService,
       MetricsService,
       LimitHits,
+      AdmissionControl,
       GatewayLifecycle,
       ...(adminApi
         ? [
@@ -201,6 +203,7 @@ export class LongLinkModule {
         CommandService,
         MetricsService,
         LimitHits,
+        AdmissionControl,
         GatewayLifecycle,
       ],
     };

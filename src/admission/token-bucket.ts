@@ -31,6 +31,11 @@ export class TokenBucket {
     return true;
   }
 
+  /** Clock of the last refill (the last take). */
+  get lastTake(): number {
+    return this.last;
+  }
+
   /** Tokens left as of the last take (for tests and logs). */
   get level(): number {
     return this.tokens;

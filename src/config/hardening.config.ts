@@ -25,7 +25,7 @@ export const hardeningShape = {
   CONNECT_RATE_PER_IP: whole(0).default(100),
   CONNECT_BURST_PER_IP: whole(1).default(200),
   FLAP_MAX_LOGINS: whole(0).default(15),
-  FLAP_HOST_MAX_LOGINS: whole(0).default(1000),
+  FLAP_HOST_MAX_LOGINS: whole(0).default(300),
   FLAP_WINDOW_MS: whole(1, MAX_TIMER_MS).default(60000),
   FLAP_BAN_MS: whole(1, MAX_TIMER_MS).default(300000),
   CONN_MSG_RATE: whole(0).default(200),
@@ -55,7 +55,7 @@ export interface AdmissionConfig {
   connectBurstPerIp: number;
   /** Logins of one clientId in `flapWindowMs` before it is banned (0 = off). @default 15 */
   flapMaxLogins: number;
-  /** Logins from one peer host in `flapWindowMs` before it is banned (0 = off). @default 1000 */
+  /** Re-logins (a clientId logging in again within the window) from one peer host before it is banned (0 = off). @default 300 */
   flapHostMaxLogins: number;
   /** @default 60000 */
   flapWindowMs: number;

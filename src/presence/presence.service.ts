@@ -11,7 +11,10 @@ import { TRANSPORT_SESSIONS, TransportSessions } from '../transport/session-view
 import type { CloseEvent, LoginEvent } from '../transport/transport.events';
 import { PresenceEntry, RecordBase } from './presence-entry';
 import { PresenceWrites } from './presence-writes';
+import { AdmissionControl } from '../admission/admission-control';
+import { LimitHits } from '../admission/limit-hits';
 import { detachRecord } from './detach-record';
+import { RecordCap } from './record-cap';
 import { PRESENCE_STORE, PresenceStore } from './presence.store';
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus, SessionEvent } from './presence.types';
 
@@ -53,6 +56,7 @@ export class PresenceService implements OnModuleDestroy {
   readonly sessions$: Observable<SessionEvent> = this.sessionSubject.asObservable();
   /** Transitions since start, by target status (metrics). */
   readonly transitionCounts: Record<PresenceStatus, number> = { alive: 0, leave: 0, close: 0 };
+  private readonly cap: RecordCap<PresenceEntry>;
 
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
@@ -61,8 +65,14 @@ export class PresenceService implements OnModuleDestroy {
     @Inject(TRANSPORT_SESSIONS) private readonly transport: TransportSessions,
     @Inject(SESSION_CONTROL) private readonly control: SessionControl,
     heartbeat: HeartbeatService,
+    limitHits: LimitHits,
+    admission: AdmissionControl,
   ) {
     this.writes = new PresenceWrites(store, this.logger);
+    const cap = new RecordCap(config.limits.maxClientRecords, this.entries, (id) => this.remove(id), limitHits, (line) => this.logger.warn(line), config.admission.logThrottleMs);
+    this.cap = cap;
+    // MAX_CLIENT_RECORDS is asked by the transport before a login completes (it knows no presence).
+    admission.checkNewClientsWith((clientId) => (cap.admit(clientId) ? undefined : cap.fullMessage));
     if (store.loadOnStart) this.restoring = this.restore(store.loadOnStart());
     transport.on('login', (event) => this.inOrder(event.clientId, () => this.onLogin(event)));
     transport.on('close', (event) => {
@@ -72,6 +82,7 @@ export class PresenceService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.cap.close();
     this.subject.complete();
     this.sessionSubject.complete();
   }
@@ -190,8 +201,13 @@ export class PresenceService implements OnModuleDestroy {
   private expireIfClosed(entry: PresenceEntry, now: number): void {
     if (entry.connected) return;
     if (now - entry.liveness.statusSince < this.config.presence.closedRetentionMs) return;
-    this.entries.delete(entry.clientId);
-    this.writes.delete(entry.clientId);
+    this.remove(entry.clientId);
+  }
+
+  private remove(clientId: string): void {
+    this.entries.delete(clientId);
+    this.cap.onRemoved(clientId);
+    this.writes.delete(clientId);
   }
 
   /**
@@ -260,6 +276,8 @@ export class PresenceService implements OnModuleDestroy {
     };
     const session = { clientId, sessionId, epoch: base.epoch, at: now };
     if (!entry) {
+      // Asked before the login completed; here room is only made (two new clients raced for the last place).
+      this.cap.admit(clientId, false);
       const created = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
       created.connected = true;
       created.lastSeenAt = now;
@@ -308,6 +326,7 @@ export class PresenceService implements OnModuleDestroy {
     entry.transitions.push(event);
     if (entry.transitions.length > this.config.presence.historySize) entry.transitions.shift();
     this.transitionCounts[next]++;
+    this.cap.onStatus(entry.clientId, next);
     // Checked first: at 15,000 logins a second the unused string is not free.
     if (Logger.isLevelEnabled('log')) this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
     this.persist(entry);

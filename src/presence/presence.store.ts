@@ -53,8 +53,13 @@ export interface PresenceStore {
 
 export const PRESENCE_STORE = Symbol('PRESENCE_STORE');
 
-/** Does the record pass the filter? Shared by store implementations. */
-export function matchesFilter(r: ClientRecord, f: ClientFilter): boolean {
+/**
+ * Does the record pass the filter? Shared by store implementations. A store
+ * that keeps the lower-cased search texts of a record (its clientId, its
+ * meta's JSON) passes them in: building them per record per `?q=` query was
+ * most of the ~150 ms a query over 22,000 records held the loop.
+ */
+export function matchesFilter(r: ClientRecord, f: ClientFilter, text?: SearchText): boolean {
   if (f.status !== undefined && r.status !== f.status) return false;
   if (f.connected !== undefined && r.connected !== f.connected) return false;
   if (f.clientIds !== undefined && !f.clientIds.includes(r.clientId)) return false;
@@ -65,9 +70,20 @@ export function matchesFilter(r: ClientRecord, f: ClientFilter): boolean {
   }
   if (f.q !== undefined && f.q !== '') {
     const q = f.q.toLowerCase();
-    if (!r.clientId.toLowerCase().includes(q) && !JSON.stringify(r.meta).toLowerCase().includes(q)) return false;
+    const t = text ?? searchText(r);
+    if (!t.clientId.includes(q) && !t.meta.includes(q)) return false;
   }
   return true;
+}
+
+/** What `q` is matched against: clientId and the JSON of meta, lower-cased. */
+export interface SearchText {
+  clientId: string;
+  meta: string;
+}
+
+export function searchText(r: ClientRecord): SearchText {
+  return { clientId: r.clientId.toLowerCase(), meta: JSON.stringify(r.meta).toLowerCase() };
 }
 
 export function encodeCursor(clientId: string): string {

@@ -2,6 +2,7 @@ import type * as net from 'node:net';
 import type { LongLinkConfig } from '../config';
 import { ErrorCode } from '../protocol';
 import { detectFraming, encodeJson, Framing } from './codec';
+import type { AdmissionControl } from '../admission/admission-control';
 import type { TransportStats } from './transport-stats';
 
 /** Sockets refused because the server is full wait at most this long for a first byte (it tells their framing). */
@@ -28,6 +29,7 @@ export class AdmissionGate {
   constructor(
     private readonly config: LongLinkConfig,
     private readonly stats: TransportStats,
+    private readonly control: AdmissionControl,
   ) {}
 
   /** True when the socket may become a Connection; otherwise the gate has dealt with it. */
@@ -37,7 +39,14 @@ export class AdmissionGate {
       return false;
     }
     if (open >= this.config.maxConnections) {
-      this.rejectFull(socket, tlsTracked);
+      this.stats.rejectedFull++;
+      this.refuse(socket, tlsTracked, ErrorCode.SERVER_FULL, `server holds MAX_CONNECTIONS (${this.config.maxConnections}) connections`);
+      return false;
+    }
+    // CONNECT_RATE_PER_IP: refused before it costs a Connection, answered like SERVER_FULL.
+    const rateLimited = this.control.admitSocket(normaliseAddress(socket.remoteAddress));
+    if (rateLimited !== undefined) {
+      this.refuse(socket, tlsTracked, ErrorCode.RATE_LIMITED, rateLimited);
       return false;
     }
     return true;
@@ -55,18 +64,17 @@ export class AdmissionGate {
   }
 
   /**
-   * One socket over MAX_CONNECTIONS: answer SERVER_FULL in the framing the
-   * client speaks (its first byte tells), then close. Bounded, so a flood of
-   * connects cannot hold file descriptors here.
+   * One socket refused (over MAX_CONNECTIONS, or CONNECT_RATE_PER_IP):
+   * answer `ERROR code` in the framing the client speaks (its first byte
+   * tells), then close. Bounded, so a flood of connects cannot hold file
+   * descriptors here.
    */
-  private rejectFull(socket: net.Socket, tlsTracked: boolean): void {
-    this.stats.rejectedFull++;
+  private refuse(socket: net.Socket, tlsTracked: boolean, code: string, message: string): void {
     if (!tlsTracked) this.trackLoose(socket); // TLS ones are tracked since 'connection'
     socket.on('error', () => undefined);
-    const message = `server holds MAX_CONNECTIONS (${this.config.maxConnections}) connections`;
     const answer = (framing: Framing) => {
       if (socket.destroyed) return;
-      socket.end(encodeJson(framing, JSON.stringify({ type: 'ERROR', code: ErrorCode.SERVER_FULL, message })));
+      socket.end(encodeJson(framing, JSON.stringify({ type: 'ERROR', code, message })));
       // Whatever else the client sends is read and dropped: unread bytes at close would mean an RST,
       // which can reach the client before our answer does.
       socket.resume();
@@ -94,4 +102,9 @@ export class AdmissionGate {
     socket.once('data', onFirstData);
     socket.on('close', () => finish('length'));
   }
+}
+
+function normaliseAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -12,6 +12,8 @@ export const CloseReason = {
   FRAME_TOO_LARGE: 'frame_too_large',
   TOO_MANY_BAD_FRAMES: 'too_many_bad_frames',
   OUTBOUND_OVERFLOW: 'outbound_overflow',
+  /** Over a rate (CONN_MSG_RATE, CONN_BYTE_RATE) for RATE_LIMIT_STRIKES frames in a row, or a login banned for flapping. */
+  RATE_LIMITED: 'rate_limited',
   PEER_CLOSED: 'peer_closed',
   /** A bug on our side while handling the connection's frames (logged with its stack). */
   INTERNAL_ERROR: 'internal_error',

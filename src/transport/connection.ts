@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { BadFrameCode, ConnectionCodec, EMPTY_FRAME, encodeJson, FrameDecoder, FrameSink, FrameTooLargeException, Framing, FramingCodec } from './codec';
+import type { ConnectionRates } from '../admission/admission-control';
 import { CloseReason, socketErrorReason } from './close-reason';
+import { FramePacer } from './frame-pacer';
 import type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
 
 export type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
@@ -42,6 +44,11 @@ export class Connection implements FrameSink {
   lastBackpressureAt = 0;
   /** Server clock of the last HEART (or zero-length frame); 0 before the first. */
   lastHeartbeatAt = 0;
+  /** Its frame and byte budgets (CONN_MSG_RATE, CONN_BYTE_RATE), set by the server at accept. */
+  rates: ConnectionRates | undefined;
+  /** The read being handled went over the byte budget: its frames are refused. */
+  overByteRate = false;
+  private readonly pacer: FramePacer | undefined;
 
   /** The built-in framings' decoder (the fast path); undefined with an app's own codec. */
   private readonly decoder: FrameDecoder | undefined;
@@ -65,6 +72,22 @@ export class Connection implements FrameSink {
       this.stream = this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, framing: codec?.framing });
     } else {
       this.stream = this.custom = codec.create({ maxFrameBytes: options.maxFrameBytes });
+    }
+    const budget = options.frameBudget;
+    if (budget?.enabled) {
+      this.pacer = new FramePacer(budget, {
+        isClosed: () => this._state === 'closed',
+        pause: () => this.socket.pause(),
+        resume: () => this.socket.resume(),
+        dispatch: (frame) => {
+          if (frame.kind === 'message') handler.onMessage(this, frame.message);
+          else if (frame.kind === 'empty') handler.onEmptyFrame(this);
+          else handler.onBadFrame(this, frame.code, frame.detail);
+        },
+        cork: () => this.cork(),
+        uncork: () => this.uncork(),
+        onInternalError: (error) => handler.onInternalError(this, error),
+      }, options.onBudgetSpent ?? (() => undefined));
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -223,6 +246,9 @@ export class Connection implements FrameSink {
   private onData(chunk: Buffer): void {
     if (this._state === 'closed') return;
     this.lastReadAt = this.handler.now();
+    const bytes = this.rates?.bytes;
+    // Per read, not per frame: the decoder does not tell a frame's size, and a read is what costs us.
+    this.overByteRate = bytes !== undefined && !bytes.take(this.lastReadAt, chunk.length);
     // All replies produced by this read leave in one write.
     this.cork();
     try {
@@ -236,15 +262,18 @@ export class Connection implements FrameSink {
     }
   }
 
-  // FrameSink: the decoder calls these; forwarded without allocation.
+  // FrameSink: the decoder calls these; forwarded without allocation while within FRAME_BUDGET.
   onMessage(message: Record<string, unknown>): void {
-    this.handler.onMessage(this, message);
+    if (this.pacer === undefined || this.pacer.admit()) this.handler.onMessage(this, message);
+    else this.pacer.defer({ kind: 'message', message });
   }
   onEmptyFrame(): void {
-    this.handler.onEmptyFrame(this);
+    if (this.pacer === undefined || this.pacer.admit()) this.handler.onEmptyFrame(this);
+    else this.pacer.defer({ kind: 'empty' });
   }
   onBadFrame(code: BadFrameCode, detail: string): void {
-    this.handler.onBadFrame(this, code, detail);
+    if (this.pacer === undefined || this.pacer.admit()) this.handler.onBadFrame(this, code, detail);
+    else this.pacer.defer({ kind: 'bad', code, detail });
   }
 
   // ---- bytes out -----------------------------------------------------------------------
@@ -330,6 +359,7 @@ export class Connection implements FrameSink {
     this._closeReason = reason;
     this.clearLoginTimer();
     this.held = undefined;
+    this.pacer?.stop();
     this.stream.stop();
     if (this.socket.destroyed) return;
     this.socket.end();

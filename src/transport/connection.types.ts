@@ -1,5 +1,6 @@
 import type { BadFrameCode, Codec, FrameTooLargeException } from './codec';
 import type { Connection } from './connection';
+import type { FrameBudget } from '../admission/frame-budget';
 import type { TransportStats } from './transport-stats';
 
 /** What a Connection reports to the server that owns it. */
@@ -34,6 +35,10 @@ export interface ConnectionOptions {
   stats: TransportStats;
   /** The listener's wire format. @default autoCodec (length or line, detected from the first byte) */
   codec?: Codec;
+  /** FRAME_BUDGET: frames handled per turn of the loop before this connection yields (see FramePacer). */
+  frameBudget?: FrameBudget;
+  /** Told each time a connection yields because of it (metrics). */
+  onBudgetSpent?: () => void;
 }
 
 /**

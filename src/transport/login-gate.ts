@@ -93,17 +93,36 @@ export class LoginGate {
   }
 
   private finish(conn: Connection, login: LoginRequest, implicit: boolean, result: AuthResult): void {
-    const { stats, logger, replies } = this.ctx;
+    const { stats, admission } = this.ctx;
     if (!result.ok) {
       stats.loginFailures++;
-      logger.warn(`${implicit ? 'implicit login' : 'LOGIN'} refused for ${login.clientId ?? describe(conn)}: ${result.message}`);
-      // A client that sent no LOGIN expects no LOGIN answer: it gets an ERROR.
-      if (implicit) replies.sendError(conn, ErrorCode.AUTH_FAILED, result.message);
-      else conn.send('LOGIN', { ok: false, error: { code: ErrorCode.AUTH_FAILED, message: result.message } });
-      conn.close(CloseReason.AUTH_FAILED);
+      // Throttled: a peer trying tokens must not write a line per attempt.
+      admission.log.note('login refused', () => `${implicit ? 'implicit login' : 'LOGIN'} refused for ${login.clientId ?? describe(conn)}: ${result.message}`);
+      this.refuse(conn, implicit, ErrorCode.AUTH_FAILED, result.message, CloseReason.AUTH_FAILED);
       return;
     }
-    this.complete(conn, result.clientId ?? `${conn.remoteAddress}:${conn.remotePort}`, login.meta, implicit);
+    const clientId = result.clientId ?? `${conn.remoteAddress}:${conn.remotePort}`;
+    // After authentication: flapping (per clientId and per host), then MAX_CLIENT_RECORDS.
+    const flapping = admission.admitLogin(clientId, conn.remoteAddress);
+    if (flapping !== undefined) {
+      stats.loginFailures++;
+      this.refuse(conn, implicit, ErrorCode.RATE_LIMITED, flapping, CloseReason.RATE_LIMITED);
+      return;
+    }
+    const full = admission.admitRecord(clientId);
+    if (full !== undefined) {
+      stats.loginFailures++;
+      this.refuse(conn, implicit, ErrorCode.SERVER_FULL, full, CloseReason.SERVER_FULL);
+      return;
+    }
+    this.complete(conn, clientId, login.meta, implicit);
+  }
+
+  /** A refused login: LOGIN `{ok:false, error}`, or an ERROR for a client that sent no LOGIN; then close. */
+  private refuse(conn: Connection, implicit: boolean, code: string, message: string, reason: string): void {
+    if (implicit) this.ctx.replies.sendError(conn, code, message);
+    else conn.send('LOGIN', { ok: false, error: { code, message } });
+    conn.close(reason);
   }
 
   private complete(conn: Connection, clientId: string, meta: Record<string, unknown> | undefined, implicit: boolean): void {

@@ -7,6 +7,8 @@ import { LimitHits } from '../admission/limit-hits';
 import { CLOCK, Clock } from '../common/clock';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { ErrorCode } from '../protocol';
+import { AdmissionControl } from '../admission/admission-control';
+import { FrameBudget } from '../admission/frame-budget';
 import { AdmissionGate } from './admission-gate';
 import { CLIENT_AUTHENTICATOR, ClientAuthenticator } from './client-authenticator';
 import { CloseReason } from './close-reason';
@@ -38,6 +40,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
   readonly replies: Replies;
   private readonly events = new TransportEventBus(this.logger);
   private readonly admission: AdmissionGate;
+  private readonly admissionControl: AdmissionControl;
   private readonly router: FrameRouter;
   private readonly loginGate: LoginGate;
   private server: net.Server | undefined;
@@ -52,12 +55,13 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CLIENT_AUTHENTICATOR) authenticator: ClientAuthenticator,
     limitHits: LimitHits,
+    admission: AdmissionControl,
     // The listener's wire format; optional so the server can be built without the module.
     @Optional() @Inject(LONGLINK_CODEC) codec: Codec = autoCodec,
   ) {
     super();
     this.replies = new Replies(config, this.stats, this.logger);
-    this.admission = new AdmissionGate(config, this.stats);
+    this.admission = new AdmissionGate(config, this.stats, admission);
     const ctx: TransportContext = {
       config,
       clock,
@@ -68,6 +72,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       events: this.events,
       patterns: this,
       limitHits,
+      admission,
       endSession: (conn, reason) => this.endSession(conn, reason),
     };
     this.router = new FrameRouter(ctx, () => this.loginGate);
@@ -77,8 +82,11 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
       maxOutboundBytes: config.maxOutboundBytes,
       closeFlushMs: Math.max(100, Math.min(2000, config.shutdownGraceMs)),
       stats: this.stats,
+      frameBudget: new FrameBudget(config.admission.frameBudget),
+      onBudgetSpent: () => limitHits.hit('frame_budget'),
       codec,
     };
+    this.admissionControl = admission;
   }
 
   // ---- Nest Server contract -------------------------------------------------
@@ -190,6 +198,7 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     socket.setNoDelay(true);
     socket.setKeepAlive(true, this.config.tcp.keepAliveMs);
     const conn = new Connection(socket, this, this.connectionOptions);
+    conn.rates = this.admissionControl.connectionRates();
     this.connections.add(conn);
     this.stats.accepted++;
     conn.startLoginTimer(this.config.loginTimeoutMs, () => {

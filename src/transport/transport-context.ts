@@ -1,3 +1,4 @@
+import type { AdmissionControl } from '../admission/admission-control';
 import type { Logger } from '@nestjs/common';
 import type { Server } from '@nestjs/microservices';
 import type { LimitHits } from '../admission/limit-hits';
@@ -24,6 +25,8 @@ export interface TransportContext {
   readonly patterns: PatternHandlers;
   /** Counts of bounds a peer ran into (metrics). */
   readonly limitHits: LimitHits;
+  /** Connect, login and frame rates (docs/HARDENING.md). */
+  readonly admission: AdmissionControl;
   /** Ends the connection's session now (BYE), ahead of its socket: the close event goes out at once. */
   endSession(conn: Connection, reason: string): void;
 }

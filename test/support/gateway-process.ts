@@ -62,6 +62,11 @@ export class GatewayProcess {
       TCP_PORT: String(tcp),
       HTTP_PORT: String(http),
       SHUTDOWN_GRACE_MS: '200',
+      // Every test node is reached from 127.0.0.1, so per-IP and per-host
+      // admission limits are off here as in test/support/gateway.ts (the
+      // hardening suites test them); a test can set them back.
+      CONNECT_RATE_PER_IP: '0',
+      FLAP_HOST_MAX_LOGINS: '0',
       LOG_LEVEL: process.env.TEST_LOGS ? 'debug' : 'warn',
     };
     for (const [k, v] of Object.entries(env)) full[k] = String(v);

@@ -21,6 +21,10 @@ export async function startTestGateway(
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: 0,
     SHUTDOWN_GRACE_MS: 500,
+    // Every suite connects from 127.0.0.1, some with 1,000 clients at once: the per-IP and per-host
+    // admission limits are off here, and the suites that test them (test/e2e/hardening) turn them on.
+    CONNECT_RATE_PER_IP: 0,
+    FLAP_HOST_MAX_LOGINS: 0,
     // Tests run on the memory stores unless they say otherwise.
     STORE: 'memory',
     ...env,

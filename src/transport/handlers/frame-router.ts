@@ -4,6 +4,7 @@ import type { BadFrameCode } from '../codec';
 import { CloseReason } from '../close-reason';
 import type { Connection, PendingFrame } from '../connection';
 import type { LoginGate } from '../login-gate';
+import { describe } from '../replies';
 import type { TransportContext } from '../transport-context';
 import { handleAck } from './ack.handler';
 import { handleBye } from './bye.handler';
@@ -32,19 +33,44 @@ export class FrameRouter {
 
   onMessage(conn: Connection, raw: Record<string, unknown>): void {
     this.ctx.stats.framesIn++;
+    if (conn.rates !== undefined && this.rateLimited(conn, raw.type === 'MSG' ? raw.id : undefined)) return;
     this.message(conn, raw);
   }
 
   onEmptyFrame(conn: Connection): void {
     this.ctx.stats.framesIn++;
+    if (conn.rates !== undefined && this.rateLimited(conn, undefined)) return;
     this.empty(conn);
   }
 
   onBadFrame(conn: Connection, code: BadFrameCode, detail: string): void {
     this.ctx.stats.framesIn++;
+    if (conn.rates !== undefined && this.rateLimited(conn, undefined)) return;
     // Its ERROR must not overtake the answers to the frames before it.
     if (conn.authenticating) this.gate().hold(conn, { kind: 'bad', code, detail });
     else this.ctx.replies.badFrame(conn, code, detail);
+  }
+
+  /**
+   * CONN_MSG_RATE / CONN_BYTE_RATE: a frame over the connection's budget
+   * gets ERROR RATE_LIMITED (with the MSG's id, so a caller waiting on it
+   * hears) and is not handled; RATE_LIMIT_STRIKES of them in a row close
+   * the connection. Every frame counts, HEART too: a million heartbeats from
+   * one client used to be handled one by one.
+   */
+  private rateLimited(conn: Connection, id: unknown): boolean {
+    const { admission, replies, limitHits } = this.ctx;
+    const rates = conn.rates as NonNullable<Connection['rates']>;
+    const refusal = admission.takeFrame(rates, conn.lastReadAt, conn.overByteRate);
+    if (refusal === undefined) return false;
+    const message = admission.refusalMessage(refusal);
+    replies.sendError(conn, ErrorCode.RATE_LIMITED, message, typeof id === 'string' ? id : undefined);
+    if (admission.persists(rates)) {
+      limitHits.hit('rate_limit_close');
+      admission.log.note('rate limited', () => `closing ${describe(conn)}: ${rates.strikes} frames in a row refused, ${message}`);
+      conn.close(CloseReason.RATE_LIMITED);
+    }
+    return true;
   }
 
   /** A frame held during a LOGIN check, handled now in its turn. */

@@ -18,7 +18,7 @@ describe('bounds and admission keys', () => {
       connectRatePerIp: 100,
       connectBurstPerIp: 200,
       flapMaxLogins: 15,
-      flapHostMaxLogins: 1000,
+      flapHostMaxLogins: 300,
       flapWindowMs: 60000,
       flapBanMs: 300000,
       msgRate: 200,

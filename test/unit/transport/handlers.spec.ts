@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { Logger } from '@nestjs/common';
+import { AdmissionControl } from '../../../src/admission/admission-control';
 import { LimitHits } from '../../../src/admission/limit-hits';
 import { FakeClock } from '../../../src/common/clock';
 import { configFrom } from '../../../src/config';
@@ -38,6 +39,7 @@ async function rig(env: Record<string, string | number> = {}) {
   const stats = new TransportStats();
   const logger = new Logger('test');
   const config = configFrom({ HEARTBEAT_MS: 10_000, ...env });
+  const limitHits = new LimitHits();
   const sessions = new SessionRegistry();
   const ctx: TransportContext = {
     config,
@@ -48,7 +50,8 @@ async function rig(env: Record<string, string | number> = {}) {
     replies: new Replies(config, stats, logger),
     events: new TransportEventBus(logger),
     patterns: noPatterns,
-    limitHits: new LimitHits(),
+    limitHits,
+    admission: new AdmissionControl(config, clock, limitHits),
     endSession: (conn) => void sessions.release(conn),
   };
   const auth = new ScriptedAuthenticator();
