@@ -1,17 +1,17 @@
-import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { AckMessage, ErrorCode, LoginMessage } from '../protocol';
+import { AckMessage, LoginMessage } from '../protocol';
 import { Backoff } from './backoff';
 import { ClientClosedError, LongLinkClientError, ServerError } from './client-errors';
-import { ClientStatus, LongLinkClientEvents, SessionInfo } from './client-events';
-import { LongLinkClientOptions, ResolvedClientOptions, resolveClientOptions, CLIENT_DEFAULTS } from './client-options';
+import { ClientEmitter } from './client-emitter';
+import { ClientStatus, SessionInfo } from './client-events';
+import { ClientHeartbeat } from './client-heartbeat';
+import { LongLinkClientOptions, ResolvedClientOptions, resolveClientOptions } from './client-options';
 import { ClientSocket, ClientSocketHandler } from './client-socket';
 import { CommandDispatcher, CommandHandler } from './command-dispatcher';
+import { CommandReceiverHost, receiveCommand } from './command-receiver';
 import { Outbox } from './outbox';
+import { errorBody, settleError, settleReply } from './server-replies';
 
-type Listener<K extends keyof LongLinkClientEvents> = (...args: LongLinkClientEvents[K]) => void;
-
-const HEART = { type: 'HEART' } as const;
 const HEART_ANSWER = { type: 'HEART', ok: true } as const;
 
 /**
@@ -31,12 +31,16 @@ const HEART_ANSWER = { type: 'HEART', ok: true } as const;
  * Timers: connect, heartbeat, dead-server and reconnect, one each, all cleared
  * in cleanup(); send() has one per request, cleared when it settles. After
  * close() nothing of the client keeps the event loop alive.
+ *
+ * Beside it: the event surface (ClientEmitter), heartbeat and dead-server
+ * timers (ClientHeartbeat), CMD handling (command-receiver) and reply
+ * settling (server-replies); this class owns the status and the connection lifecycle.
  */
-export class LongLinkClient implements ClientSocketHandler {
+export class LongLinkClient extends ClientEmitter implements ClientSocketHandler {
   private readonly options: ResolvedClientOptions;
-  private readonly events = new EventEmitter();
   private readonly backoff: Backoff;
   private readonly commands: CommandDispatcher;
+  private readonly heartbeat: ClientHeartbeat;
 
   private currentStatus: ClientStatus = 'idle';
   private socket: ClientSocket | undefined;
@@ -49,26 +53,28 @@ export class LongLinkClient implements ClientSocketHandler {
   private onlineAt = 0;
   private failedAttempts = 0;
 
-  // One timer per purpose; cleanup() clears them all.
+  // One timer per purpose (the heartbeat's two in ClientHeartbeat); cleanup() clears them all.
   private connectTimer: NodeJS.Timeout | undefined;
-  private heartTimer: NodeJS.Timeout | undefined;
-  private deadTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-
-  private heartbeatTimeoutMs: number;
-  /** When the oldest HEART that nothing has answered yet was sent (performance.now()); undefined when the server spoke since. */
-  private unansweredSince: number | undefined;
 
   private readonly outbox: Outbox;
   private waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private readonly receiver: CommandReceiverHost = {
+    fireCommand: (event) => this.fire('command', event),
+    fireAck: (event) => this.fire('ack', event),
+    fireError: (error) => this.fire('error', error),
+    sendAck: (ack) => this.sendAck(ack),
+  };
 
   constructor(options: LongLinkClientOptions) {
+    super();
     this.options = resolveClientOptions(options);
     this.backoff = new Backoff(this.options.reconnect);
     this.commands = new CommandDispatcher(this.options.commandDedupSize);
     this.outbox = new Outbox(this.options.maxQueuedFrames, this.options.requestTimeoutMs);
-    this.heartbeatTimeoutMs = this.timeoutFor(this.options.heartbeatMs);
+    this.heartbeat = new ClientHeartbeat(this.options, () => this.liveSocket(), () => this.socket, (error) => this.fire('error', error));
   }
+
 
   // ---- public surface --------------------------------------------------------------
 
@@ -157,29 +163,6 @@ export class LongLinkClient implements ClientSocketHandler {
     this.outbox.post({ type: 'MSG', pattern, data }, what, this.liveSocket(), this.currentStatus);
   }
 
-  on<K extends keyof LongLinkClientEvents>(event: K, listener: Listener<K>): this {
-    this.events.on(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  once<K extends keyof LongLinkClientEvents>(event: K, listener: Listener<K>): this {
-    this.events.once(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  off<K extends keyof LongLinkClientEvents>(event: K, listener: Listener<K>): this {
-    this.events.off(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  /** Same as off(); what node:events helpers call to detach (events.once/on in plain JS). */
-  removeListener<K extends keyof LongLinkClientEvents>(event: K, listener: Listener<K>): this {
-    return this.off(event, listener);
-  }
-
-  listenerCount(event: keyof LongLinkClientEvents): number {
-    return this.events.listenerCount(event);
-  }
 
   // ---- status ----------------------------------------------------------------------
 
@@ -191,20 +174,6 @@ export class LongLinkClient implements ClientSocketHandler {
     this.fire('status', { from, to, reason });
   }
 
-  private fire<K extends keyof LongLinkClientEvents>(event: K, ...args: LongLinkClientEvents[K]): void {
-    // An unheard 'error' would throw out of a socket callback and kill the process.
-    if (event === 'error' && this.events.listenerCount('error') === 0) return;
-    try {
-      this.events.emit(event, ...args);
-    } catch (error) {
-      // A throwing listener is the application's bug: let it surface as an
-      // uncaught exception, but not from inside the SDK halfway through a
-      // frame or a state change, which would leave both inconsistent.
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
-  }
 
   // ---- connection lifecycle ------------------------------------------------------
 
@@ -276,10 +245,9 @@ export class LongLinkClient implements ClientSocketHandler {
       heartbeatMs,
       serverTime: Number(reply.serverTime ?? 0),
     };
-    this.heartbeatTimeoutMs = this.timeoutFor(heartbeatMs);
     this.failedAttempts = 0;
     this.onlineAt = performance.now();
-    this.heartTimer = setInterval(() => this.sendHeart(), heartbeatMs);
+    this.heartbeat.start(heartbeatMs);
     // Queued frames go before anything a status listener may send.
     this.outbox.flush(socket);
     const reason = this.everOnline ? 'logged in again' : 'logged in';
@@ -305,11 +273,9 @@ export class LongLinkClient implements ClientSocketHandler {
    */
   private cleanup(reason: string): void {
     clearTimeout(this.connectTimer);
-    clearInterval(this.heartTimer);
-    clearTimeout(this.deadTimer);
+    this.heartbeat.stop();
     clearTimeout(this.reconnectTimer);
-    this.connectTimer = this.heartTimer = this.deadTimer = this.reconnectTimer = undefined;
-    this.unansweredSince = undefined;
+    this.connectTimer = this.reconnectTimer = undefined;
     if (this.currentStatus !== 'closed') {
       this.outbox.connectionLost(reason);
       return;
@@ -320,57 +286,11 @@ export class LongLinkClient implements ClientSocketHandler {
     for (const w of waiters) w.reject(new ClientClosedError('connect()', reason));
   }
 
-  // ---- heartbeat and dead-server detection ----------------------------------------
-
-  private timeoutFor(heartbeatMs: number): number {
-    return this.options.heartbeatTimeoutMs ?? Math.round(heartbeatMs * CLIENT_DEFAULTS.heartbeatTimeoutFactor);
-  }
-
-  private sendHeart(): void {
-    const socket = this.socket;
-    if (socket === undefined || this.currentStatus !== 'online') return;
-    socket.send(this.heartMessage());
-    this.unansweredSince ??= performance.now();
-    if (this.deadTimer === undefined) this.armDeadTimer(this.heartbeatTimeoutMs);
-  }
-
-  private heartMessage(): object {
-    const build = this.options.heartbeatFields;
-    if (build === undefined) return HEART;
-    try {
-      return { ...build(), type: 'HEART' };
-    } catch (error) {
-      // A broken reporter must not cost the connection its heartbeat.
-      this.fire('error', new LongLinkClientError('HEARTBEAT_FIELDS', `heartbeatFields() threw: ${(error as Error).message}`));
-      return HEART;
-    }
-  }
-
-  private armDeadTimer(ms: number): void {
-    this.deadTimer = setTimeout(() => this.checkDead(), ms);
-  }
-
-  /**
-   * One timer, re-armed with the time left (not rescheduled per frame): any
-   * bytes from the server clear `unansweredSince`, and the next HEART arms
-   * the timer again.
-   */
-  private checkDead(): void {
-    this.deadTimer = undefined;
-    const since = this.unansweredSince;
-    if (since === undefined || this.socket === undefined) return;
-    const silentMs = Math.round(performance.now() - since);
-    if (silentMs < this.heartbeatTimeoutMs) {
-      this.armDeadTimer(this.heartbeatTimeoutMs - silentMs);
-      return;
-    }
-    this.socket.destroy(`no frame from the server within heartbeatTimeoutMs (${this.heartbeatTimeoutMs} ms) after a HEART (silent for ${silentMs} ms)`);
-  }
 
   // ---- inbound frames ---------------------------------------------------------------
 
   onBytes(socket: ClientSocket): void {
-    if (socket === this.socket) this.unansweredSince = undefined;
+    if (socket === this.socket) this.heartbeat.heard();
   }
 
   onEmptyFrame(): void {
@@ -390,10 +310,10 @@ export class LongLinkClient implements ClientSocketHandler {
         if (m.ok === undefined) socket.send(HEART_ANSWER);
         return;
       case 'CMD':
-        this.onCmd(socket, m);
+        receiveCommand(socket, m, this.commands, this.receiver);
         return;
       case 'MSG':
-        this.onReply(m);
+        settleReply(this.outbox, m);
         return;
       case 'LOGIN':
         if (this.currentStatus === 'online') return;
@@ -404,7 +324,7 @@ export class LongLinkClient implements ClientSocketHandler {
         this.onKick(socket, m);
         return;
       case 'ERROR':
-        this.onError(m);
+        settleError(this.outbox, m, (error) => this.fire('error', error));
         return;
       default:
         // Unknown types are ignored: a newer gateway may send more than this SDK knows.
@@ -429,63 +349,6 @@ export class LongLinkClient implements ClientSocketHandler {
     socket.end(`kicked: ${reason}`);
   }
 
-  private onError(m: Record<string, unknown>): void {
-    const code = typeof m.code === 'string' && m.code !== 'ERROR' ? m.code : errorBody(m.error).code;
-    const message = typeof m.message === 'string' ? m.message : errorBody(m.error).message;
-    const id = typeof m.id === 'string' ? m.id : undefined;
-    const request = id === undefined ? undefined : this.outbox.take(id);
-    if (request !== undefined) {
-      request.reject(new ServerError(code, `MSG '${request.pattern}' failed: ${code}: ${message}`));
-      return;
-    }
-    this.fire('error', new ServerError(code, `gateway sent ERROR ${code}: ${message}`));
-  }
-
-  private onReply(m: Record<string, unknown>): void {
-    const id = typeof m.id === 'string' ? m.id : undefined;
-    const request = id === undefined ? undefined : this.outbox.take(id);
-    // A reply nobody waits for any more (timed out): dropped.
-    if (request === undefined) return;
-    if (m.ok === true) request.resolve(m.data);
-    else {
-      const error = errorBody(m.error);
-      request.reject(new ServerError(error.code, `MSG '${request.pattern}' failed: ${error.code}: ${error.message}`));
-    }
-  }
-
-  // ---- commands ----------------------------------------------------------------------
-
-  private onCmd(socket: ClientSocket, m: Record<string, unknown>): void {
-    const { id, name } = m;
-    if (typeof id !== 'string' || id.length === 0 || typeof name !== 'string') {
-      if (typeof id === 'string' && id.length > 0) {
-        socket.send({ type: 'ACK', id, ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: 'CMD needs a "name" string' } });
-      }
-      this.fire('error', new LongLinkClientError(ErrorCode.BAD_MESSAGE, `CMD without a valid id and name: ${JSON.stringify(m).slice(0, 200)}`));
-      return;
-    }
-    const expiresAt = typeof m.expiresAt === 'number' ? m.expiresAt : undefined;
-    const receipt = this.commands.receive({ id, name, data: m.data, expiresAt });
-    this.fire('command', { id, name, data: m.data, duplicate: receipt.kind !== 'new' });
-    if (receipt.kind === 'repeat') {
-      socket.send(receipt.ack);
-      return;
-    }
-    if (receipt.kind === 'running') return;
-    const started = performance.now();
-    void receipt.done.then((ack) => {
-      const sent = this.sendAck(ack);
-      this.fire('ack', {
-        id,
-        name,
-        ok: ack.ok,
-        result: ack.result,
-        error: ack.error,
-        durationMs: Math.round(performance.now() - started),
-        sent,
-      });
-    });
-  }
 
   /**
    * On the live connection, whichever it is now. While offline the ACK is not
@@ -500,12 +363,4 @@ export class LongLinkClient implements ClientSocketHandler {
   private liveSocket(): ClientSocket | undefined {
     return this.currentStatus === 'online' ? this.socket : undefined;
   }
-}
-
-function errorBody(value: unknown): { code: string; message: string } {
-  if (value && typeof value === 'object') {
-    const e = value as Record<string, unknown>;
-    return { code: typeof e.code === 'string' ? e.code : 'ERROR', message: typeof e.message === 'string' ? e.message : '' };
-  }
-  return { code: 'ERROR', message: value === undefined ? 'no details' : String(value) };
 }

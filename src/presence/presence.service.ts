@@ -1,30 +1,24 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Observable, Subject } from 'rxjs';
+import { Observable } from 'rxjs';
 import { CLOCK, Clock } from '../common/clock';
 import { SESSION_CONTROL, SessionControl } from '../common/ports';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
-import { initialLiveness, LivenessState, nextWindow, WindowFacts } from '../heartbeat/heartbeat-counter';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
-import type { WindowReport } from '../heartbeat/window-report';
 import { CloseReason } from '../transport/close-reason';
 import { TRANSPORT_SESSIONS, TransportSessions } from '../transport/session-view';
-import type { CloseEvent, LoginEvent } from '../transport/transport.events';
-import { PresenceEntry, RecordBase } from './presence-entry';
-import { PresenceWrites } from './presence-writes';
+import { PresenceEntry } from './presence-entry';
+import { PresenceLedger } from './presence-ledger';
 import { AdmissionControl } from '../admission/admission-control';
 import { LimitHits } from '../admission/limit-hits';
-import { detachRecord } from './detach-record';
-import { RecordCap } from './record-cap';
 import { PRESENCE_STORE, PresenceStore } from './presence.store';
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus, SessionEvent } from './presence.types';
+import { SessionDecisions } from './session-decisions';
+import { WindowDecisions } from './window-decisions';
 
 export { PresenceEntry } from './presence-entry';
 
 /** The reason of the `leave` of a client that was connected when the gateway died. */
 export const GATEWAY_RESTARTED = 'gateway restarted';
-
-/** Close reasons of a socket that end the session on purpose (status close); anything else is `leave`. */
-const CLOSING_REASONS = new Set<string>([CloseReason.LOGOUT, CloseReason.KICKED, CloseReason.TIMEOUT]);
 
 /**
  * The single truth of who is online: client records, every status change
@@ -37,61 +31,69 @@ const CLOSING_REASONS = new Set<string>([CloseReason.LOGOUT, CloseReason.KICKED,
  * is updated (and its write queued, in order, fenced by the session's epoch)
  * → `events$` (a transition) → `sessions$` (a session began: commands
  * deliver on it). Everything reacting to a client reacts to these.
+ *
+ * The work is done beside it: the ledger (entries, the status writer,
+ * store writes), the session decisions (login/close) and the window
+ * decisions (liveness, retention); this is their facade, order and restore.
  */
 @Injectable()
 export class PresenceService implements OnModuleDestroy {
   private readonly logger = new Logger('PresenceService');
-  private readonly entries = new Map<string, PresenceEntry>();
-  private readonly subject = new Subject<PresenceEvent>();
-  private readonly sessionSubject = new Subject<SessionEvent>();
+  private readonly ledger: PresenceLedger;
+  private readonly entries: Map<string, PresenceEntry>;
+  private readonly decisions: SessionDecisions;
+  private readonly windows: WindowDecisions;
   /** Per client: what must run after the pending step (a first login that reads the store). */
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly writes: PresenceWrites;
   /** Taking over the store's records of the last run (loadOnStart); every step of a client waits for it. */
   private restoring: Promise<void> | undefined;
-  private readonly facts: WindowFacts = { active: false, connected: false, lagged: false, slowReader: false, now: 0 };
   /** Every transition, exactly once, in order. */
-  readonly events$: Observable<PresenceEvent> = this.subject.asObservable();
+  readonly events$: Observable<PresenceEvent>;
   /** Every login (a new session), after its record is up to date; takeovers and re-logins too. */
-  readonly sessions$: Observable<SessionEvent> = this.sessionSubject.asObservable();
+  readonly sessions$: Observable<SessionEvent>;
   /** Transitions since start, by target status (metrics). */
-  readonly transitionCounts: Record<PresenceStatus, number> = { alive: 0, leave: 0, close: 0 };
-  private readonly cap: RecordCap<PresenceEntry>;
+  readonly transitionCounts: Record<PresenceStatus, number>;
 
   constructor(
     @Inject(LONGLINK_CONFIG) private readonly config: LongLinkConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CLOCK) clock: Clock,
     @Inject(PRESENCE_STORE) private readonly store: PresenceStore,
-    @Inject(TRANSPORT_SESSIONS) private readonly transport: TransportSessions,
+    @Inject(TRANSPORT_SESSIONS) transport: TransportSessions,
     @Inject(SESSION_CONTROL) private readonly control: SessionControl,
     heartbeat: HeartbeatService,
     limitHits: LimitHits,
     admission: AdmissionControl,
   ) {
-    this.writes = new PresenceWrites(store, this.logger);
-    const cap = new RecordCap(config.limits.maxClientRecords, this.entries, (id) => this.remove(id), limitHits, (line) => this.logger.warn(line), config.admission.logThrottleMs);
-    this.cap = cap;
+    const ledger = new PresenceLedger(config, clock, store, transport, limitHits);
+    this.ledger = ledger;
+    this.entries = ledger.entries;
+    this.events$ = ledger.events$;
+    this.transitionCounts = ledger.transitionCounts;
+    this.decisions = new SessionDecisions(config, clock, store, ledger);
+    this.sessions$ = this.decisions.sessions$;
+    this.windows = new WindowDecisions(config, ledger, control);
+    const cap = ledger.cap;
     // MAX_CLIENT_RECORDS is asked by the transport before a login completes (it knows no presence).
     admission.checkNewClientsWith((clientId) => (cap.admit(clientId) ? undefined : cap.fullMessage));
     if (store.loadOnStart) this.restoring = this.restore(store.loadOnStart());
-    transport.on('login', (event) => this.inOrder(event.clientId, () => this.onLogin(event)));
+    transport.on('login', (event) => this.inOrder(event.clientId, () => this.decisions.onLogin(event)));
     transport.on('close', (event) => {
-      if (event.wasCurrent && event.clientId !== undefined) this.inOrder(event.clientId, () => this.onClose(event));
+      if (event.wasCurrent && event.clientId !== undefined) this.inOrder(event.clientId, () => this.decisions.onClose(event));
     });
-    heartbeat.onWindow((report) => this.onWindow(report));
+    // One window closed: every record of this node through the liveness counter, then retention.
+    heartbeat.onWindow((report) => (this.restoring ? 0 : this.windows.onWindow(report)));
   }
 
   onModuleDestroy(): void {
-    this.cap.close();
-    this.subject.complete();
-    this.sessionSubject.complete();
+    this.ledger.close();
+    this.decisions.close();
   }
 
   // ---- queries -------------------------------------------------------------------
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
     const entry = this.entries.get(clientId);
-    if (entry) return this.snapshot(entry);
+    if (entry) return this.ledger.snapshot(entry);
     return this.store.get(clientId);
   }
 
@@ -105,7 +107,7 @@ export class PresenceService implements OnModuleDestroy {
     // The store has each record as of its last transition; ours are fresher.
     result.items = result.items.map((r) => {
       const entry = this.entries.get(r.clientId);
-      return entry ? this.snapshot(entry) : r;
+      return entry ? this.ledger.snapshot(entry) : r;
     });
     return result;
   }
@@ -132,7 +134,7 @@ export class PresenceService implements OnModuleDestroy {
   /** The records of the clients connected to this node (a cluster node writes them back when Redis returns). */
   liveRecords(): ClientRecord[] {
     const out: ClientRecord[] = [];
-    for (const entry of this.entries.values()) if (entry.connected) out.push(entry.record(this.sessionOf(entry)));
+    for (const entry of this.entries.values()) if (entry.connected) out.push(entry.record(this.ledger.sessionOf(entry)));
     return out;
   }
 
@@ -147,7 +149,7 @@ export class PresenceService implements OnModuleDestroy {
 
   /** Resolves once every store write queued so far is done (tests, shutdown). */
   flushWrites(): Promise<void> {
-    return this.writes.flush();
+    return this.ledger.writes.flush();
   }
 
   // ---- decisions -------------------------------------------------------------------
@@ -164,50 +166,9 @@ export class PresenceService implements OnModuleDestroy {
       if (stored?.connected) await this.control.kick(clientId, reason);
       return stored !== undefined;
     }
-    if (entry.status !== 'close') this.setStatus(entry, 'close', reason);
+    if (entry.status !== 'close') this.ledger.setStatus(entry, 'close', reason);
     if (entry.connected) await this.control.kick(clientId, reason);
     return true;
-  }
-
-  /** One window closed: every record of this node through the liveness counter, then retention. */
-  private onWindow(report: WindowReport): number {
-    if (this.restoring) return 0;
-    const facts = this.facts;
-    let records = 0;
-    for (const entry of this.entries.values()) {
-      records++;
-      if (entry.status === 'close') {
-        this.expireIfClosed(entry, report.now);
-        continue;
-      }
-      const next = nextWindow(entry.liveness, report.factsOf(entry.clientId, facts), this.config.heartbeat);
-      if (next !== entry.liveness) this.applyWindow(entry, next);
-    }
-    return records;
-  }
-
-  private applyWindow(entry: PresenceEntry, next: LivenessState): void {
-    if (!next.transition) {
-      entry.liveness = next;
-      return;
-    }
-    this.setStatus(entry, next.transition.to, next.transition.reason, next);
-    if (next.status === 'close' && entry.connected) {
-      this.control.kick(entry.clientId, CloseReason.TIMEOUT).catch((error: Error) => this.logger.error(`kick of '${entry.clientId}' failed: ${error.message}`));
-    }
-  }
-
-  /** Drops a `close` record older than CLOSED_RETENTION_MS. */
-  private expireIfClosed(entry: PresenceEntry, now: number): void {
-    if (entry.connected) return;
-    if (now - entry.liveness.statusSince < this.config.presence.closedRetentionMs) return;
-    this.remove(entry.clientId);
-  }
-
-  private remove(clientId: string): void {
-    this.entries.delete(clientId);
-    this.cap.onRemoved(clientId);
-    this.writes.delete(clientId);
   }
 
   /**
@@ -221,8 +182,8 @@ export class PresenceService implements OnModuleDestroy {
         const entry = PresenceEntry.fromRecord(record, this.config.nodeId);
         this.entries.set(record.clientId, entry);
         if (!record.connected && record.status !== 'alive') continue;
-        if (entry.status === 'close') this.persist(entry);
-        else this.setStatus(entry, 'leave', GATEWAY_RESTARTED);
+        if (entry.status === 'close') this.ledger.persist(entry);
+        else this.ledger.setStatus(entry, 'leave', GATEWAY_RESTARTED);
       }
     } catch (error) {
       this.logger.error(`records of the last run not loaded: ${(error as Error).message}`);
@@ -246,108 +207,5 @@ export class PresenceService implements OnModuleDestroy {
     void tail.then(() => {
       if (this.queues.get(clientId) === tail) this.queues.delete(clientId);
     });
-  }
-
-  private onLogin(event: LoginEvent): void | Promise<void> {
-    const entry = this.entries.get(event.clientId);
-    // A shared store (cluster) numbers sessions itself: another node may have had a newer one since our entry's.
-    if (this.store.nextEpoch) return this.store.nextEpoch(event.clientId, entry?.base.epoch ?? 0).then((epoch) => this.login(entry, event, epoch - 1));
-    if (entry) return this.login(entry, event, entry.base.epoch);
-    // Not known here: the store may know it (a restart, another node) and
-    // hold a higher epoch, which this session must exceed.
-    return this.store.get(event.clientId).then((stored) => this.login(undefined, event, stored?.epoch ?? 0));
-  }
-
-  private login(entry: PresenceEntry | undefined, event: LoginEvent, lastEpoch: number): void {
-    const { clientId, sessionId } = event;
-    const now = this.clock.now();
-    const base: RecordBase = {
-      clientId,
-      sessionId,
-      remoteAddress: event.remoteAddress,
-      remotePort: event.remotePort,
-      meta: event.meta ?? entry?.base.meta ?? {},
-      connectedAt: now,
-      closeReason: null,
-      closedAt: null,
-      nodeId: this.config.nodeId,
-      // A new session: its writes carry the next fence (see ClientRecord.epoch).
-      epoch: lastEpoch + 1,
-    };
-    const session = { clientId, sessionId, epoch: base.epoch, at: now };
-    if (!entry) {
-      // Asked before the login completed; here room is only made (two new clients raced for the last place).
-      this.cap.admit(clientId, false);
-      const created = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
-      created.connected = true;
-      created.lastSeenAt = now;
-      this.entries.set(clientId, created);
-      this.setStatus(created, 'alive', event.implicit ? 'first heartbeat' : 'login', created.liveness, null);
-      this.sessionSubject.next(session);
-      return;
-    }
-    const previousStatus = entry.status;
-    entry.base = base;
-    entry.connected = true;
-    entry.lastSeenAt = now;
-    if (previousStatus === 'alive') {
-      // Takeover or a quick re-login: same record, no transition.
-      this.persist(entry);
-    } else {
-      entry.reported = {};
-      this.setStatus(entry, 'alive', previousStatus === 'leave' ? 'relogin' : 'login', initialLiveness(this.config.heartbeat, now));
-    }
-    this.sessionSubject.next(session);
-  }
-
-  private onClose(event: CloseEvent): void {
-    const entry = this.entries.get(event.clientId as string);
-    if (!entry || !entry.connected || entry.base.sessionId !== event.sessionId) return;
-    entry.capture(event);
-    entry.connected = false;
-    if (entry.status === 'close') this.persist(entry);
-    else if (CLOSING_REASONS.has(event.reason)) this.setStatus(entry, 'close', event.reason);
-    else if (entry.status === 'alive') this.setStatus(entry, 'leave', event.reason);
-    else this.persist(entry);
-  }
-
-  // ---- the one writer of a status ---------------------------------------------------------
-
-  private setStatus(entry: PresenceEntry, next: PresenceStatus, reason: string, liveness?: LivenessState, from: PresenceStatus | null = entry.status): void {
-    const now = this.clock.now();
-    const l = liveness ?? entry.liveness;
-    // Built field by field: an object spread plus extra keys makes V8 fall back to slow dictionary objects.
-    entry.liveness = { status: next, cursor: l.cursor, strikes: l.strikes, recoverRun: liveness ? l.recoverRun : 0, statusSince: liveness ? l.statusSince : now };
-    if (next === 'close') {
-      entry.base.closeReason = reason;
-      entry.base.closedAt = now;
-    }
-    const event: PresenceEvent = { clientId: entry.clientId, from, to: next, reason, at: now, nodeId: this.config.nodeId };
-    entry.transitions.push(event);
-    if (entry.transitions.length > this.config.presence.historySize) entry.transitions.shift();
-    this.transitionCounts[next]++;
-    this.cap.onStatus(entry.clientId, next);
-    // Checked first: at 15,000 logins a second the unused string is not free.
-    if (Logger.isLevelEnabled('log')) this.logger.log(`'${entry.clientId}' ${from ?? 'new'} -> ${next} (${reason})`);
-    this.persist(entry);
-    this.subject.next(event);
-  }
-
-  // ---- helpers ---------------------------------------------------------------------------
-
-  /** The entry's own session on this node, if it is still the registered one. */
-  private sessionOf(entry: PresenceEntry) {
-    if (!entry.connected) return undefined;
-    const session = this.transport.session(entry.clientId);
-    return session !== undefined && session.sessionId === entry.base.sessionId ? session : undefined;
-  }
-
-  private persist(entry: PresenceEntry): void {
-    this.writes.save(entry.record(this.sessionOf(entry)));
-  }
-
-  /** A detached ClientRecord of the entry, for callers outside (one deep copy). */
-  private snapshot(entry: PresenceEntry): ClientRecord {
-    return detachRecord(entry.record(this.sessionOf(entry)));
   }
 }
