@@ -29,8 +29,11 @@ describe('hardening: log lines a peer can cause are throttled per reason', () =>
     while ((await strays()) < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await strays()).toBe(300);
     const lines = () => warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('ACK'));
-    expect(lines()).toEqual(["ignored ACK from 'stray-acker' for command 'nope-0': unknown id"]);
+    // On a loaded machine the 1.5 s summary may already be out when the count
+    // reaches 300, so the first line is checked alone, then exactly one more.
+    expect(lines()[0]).toBe("ignored ACK from 'stray-acker' for command 'nope-0': unknown id");
     while (lines().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(lines()).toHaveLength(2);
     expect(lines()[1]).toBe("299 more 'stray ACK' in the last 1.5 s; the last: ignored ACK from 'stray-acker' for command 'nope-299': unknown id");
     client.close();
   });
