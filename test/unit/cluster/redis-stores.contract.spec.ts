@@ -18,3 +18,9 @@ afterAll(async () => {
 
 presenceStoreContract('redis', () => redisPresenceHandle(server));
 commandStoreContract('redis', () => redisCommandHandle(server));
+
+// The contracts below must run against the private server, never the machine's 6379.
+it('runs the contracts on a private redis-server, not the shared one', () => {
+  expect(server.port).not.toBe(6379);
+  expect(server.url).toBe(`redis://127.0.0.1:${server.port}`);
+});
