@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { int, MAX_TIMER_MS } from './whole-number';
 import { CLIENT_ID_RULE, isClientId } from '../protocol/client-id';
 import type { LongLinkConfig } from './long-link-config';
 import { AdmissionConfig, hardeningConfig, hardeningShape, LimitsConfig, refineHardening } from './hardening.config';
@@ -10,22 +11,8 @@ import { redactRedisUrl, redisUrlProblem } from '../cluster/redis-url';
  * part of the contract (operators script them): see the README's
  * Configuration table and `.env.example`, which list the same keys.
  */
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    // Number() alone reads ' ' as 0, '0x10' as 16 and '1e3' as 1000: a typo
-    // would become a port or a timeout. Only plain decimal integers are taken.
-    .regex(/^\s*-?\d+\s*$/, { error: 'must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { error: `must be >= ${min}` })
-        .max(max, { error: `must be <= ${max}` }),
-    );
 const port = () => int(0, 65535);
 /** Node's timers take at most 2^31-1 ms; a longer delay fires after 1 ms instead. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** A duration that ends up in a timer. */
 const timerMs = (min: number) => int(min, MAX_TIMER_MS);
 const optionalString = () =>

@@ -1,22 +1,12 @@
 import { z } from 'zod';
+import { int, MAX_TIMER_MS } from './whole-number';
 
 /**
  * Bounds and admission control (docs/HARDENING.md): what one peer may make
  * the gateway keep, and how fast it may connect and send. Every rate is on by
  * default; 0 turns one off. Merged into the main schema by config.schema.ts.
  */
-const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^\s*-?\d+\s*$/, { error: 'must be a whole number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { error: `must be >= ${min}` })
-        .max(max, { error: `must be <= ${max}` }),
-    );
-const MAX_TIMER_MS = 2_147_483_647;
+const whole = int;
 
 export const hardeningShape = {
   MAX_JSON_DEPTH: whole(2, 1000).default(32),
