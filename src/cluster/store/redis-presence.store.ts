@@ -1,6 +1,7 @@
 import { decodeCursor, encodeCursor, matchesFilter, PresenceStore } from '../../presence/presence.store';
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus } from '../../presence/presence.types';
 import { KEY_PREFIX, keys } from '../keys';
+import { whenRedisAnswers } from '../redis-back';
 import type { RedisClient } from '../redis-connection';
 import { DELETE, NEXT_EPOCH, PAGE, SAVE } from './presence-scripts';
 
@@ -61,9 +62,15 @@ export class RedisPresenceStore implements PresenceStore {
     return written === 1;
   }
 
-  /** The epoch of a new session of the client: unique and increasing across nodes (see NEXT_EPOCH). */
+  /**
+   * The epoch of a new session of the client: unique and increasing across
+   * nodes (see NEXT_EPOCH). With Redis unreachable it waits for Redis to
+   * answer: the session is fenced by this number, so none can be made up
+   * here, and presence runs the login (then the rest of that client's steps)
+   * once it has it. The socket is served meanwhile.
+   */
   async nextEpoch(clientId: string, atLeast: number): Promise<number> {
-    return Number(await NEXT_EPOCH.run(this.redis, [], [KEY_PREFIX, clientId, atLeast]));
+    return Number(await whenRedisAnswers(this.redis, () => NEXT_EPOCH.run(this.redis, [], [KEY_PREFIX, clientId, atLeast])));
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
