@@ -60,7 +60,8 @@ export class LongLinkClient extends ClientEmitter {
       reconnect: () => this.openSocket(),
       reconnectScheduled: (attempt, delayMs, reason) => {
         this.setStatus('reconnecting', reason);
-        this.fire('reconnect_scheduled', { attempt, delayMs, reason });
+        // A status listener may have closed the client: then nothing is scheduled any more.
+        if (this.currentStatus === 'reconnecting') this.fire('reconnect_scheduled', { attempt, delayMs, reason });
       },
       reconnectFailed: (attempts, reason, why) => {
         this.fire('reconnect_failed', { attempts, reason });

@@ -64,11 +64,12 @@ export class ReconnectLoop {
     }
     this.failedAttempts++;
     const delayMs = this.backoff.duration();
-    this.host.reconnectScheduled(this.failedAttempts, delayMs, reason);
+    // Armed before the host hears of it: a listener that closes the client then cancels it (stop()).
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.host.reconnect();
     }, delayMs);
+    this.host.reconnectScheduled(this.failedAttempts, delayMs, reason);
   }
 
   /** No deadline and no attempt pending (the connection ended, or the client closed). Safe to call twice. */
