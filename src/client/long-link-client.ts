@@ -1,18 +1,15 @@
-import { performance } from 'node:perf_hooks';
-import { AckMessage, LoginMessage } from '../protocol';
-import { Backoff } from './backoff';
-import { ClientClosedError, LongLinkClientError, ServerError } from './client-errors';
+import type { AckMessage } from '../protocol';
+import { ClientClosedError } from './client-errors';
 import { ClientEmitter } from './client-emitter';
 import { ClientStatus, SessionInfo } from './client-events';
 import { ClientHeartbeat } from './client-heartbeat';
 import { LongLinkClientOptions, ResolvedClientOptions, resolveClientOptions } from './client-options';
-import { ClientSocket, ClientSocketHandler } from './client-socket';
+import { ClientSession } from './client-session';
+import { ClientSocket } from './client-socket';
 import { CommandDispatcher, CommandHandler } from './command-dispatcher';
-import { CommandReceiverHost, receiveCommand } from './command-receiver';
+import type { CommandReceiverHost } from './command-receiver';
 import { Outbox } from './outbox';
-import { errorBody, settleError, settleReply } from './server-replies';
-
-const HEART_ANSWER = { type: 'HEART', ok: true } as const;
+import { ReconnectLoop } from './reconnect-loop';
 
 /**
  * A long-link client: one TCP (or TLS) connection to the gateway, kept up.
@@ -32,15 +29,17 @@ const HEART_ANSWER = { type: 'HEART', ok: true } as const;
  * in cleanup(); send() has one per request, cleared when it settles. After
  * close() nothing of the client keeps the event loop alive.
  *
- * Beside it: the event surface (ClientEmitter), heartbeat and dead-server
- * timers (ClientHeartbeat), CMD handling (command-receiver) and reply
- * settling (server-replies); this class owns the status and the connection lifecycle.
+ * Beside it: the event surface (ClientEmitter), what the gateway's frames
+ * mean on a connection (ClientSession), the attempts with their backoff and
+ * timers (ReconnectLoop), heartbeat and dead-server timers (ClientHeartbeat);
+ * this class owns the status and the connection lifecycle.
  */
-export class LongLinkClient extends ClientEmitter implements ClientSocketHandler {
+export class LongLinkClient extends ClientEmitter {
   private readonly options: ResolvedClientOptions;
-  private readonly backoff: Backoff;
+  private readonly attempts: ReconnectLoop;
   private readonly commands: CommandDispatcher;
   private readonly heartbeat: ClientHeartbeat;
+  private readonly sessionHandler: ClientSession;
 
   private currentStatus: ClientStatus = 'idle';
   private socket: ClientSocket | undefined;
@@ -50,29 +49,43 @@ export class LongLinkClient extends ClientEmitter implements ClientSocketHandler
   private closeReason = 'not closed';
   private closing: Promise<void> | undefined;
   private everOnline = false;
-  private onlineAt = 0;
-  private failedAttempts = 0;
-
-  // One timer per purpose (the heartbeat's two in ClientHeartbeat); cleanup() clears them all.
-  private connectTimer: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
 
   private readonly outbox: Outbox;
   private waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
-  private readonly receiver: CommandReceiverHost = {
-    fireCommand: (event) => this.fire('command', event),
-    fireAck: (event) => this.fire('ack', event),
-    fireError: (error) => this.fire('error', error),
-    sendAck: (ack) => this.sendAck(ack),
-  };
 
   constructor(options: LongLinkClientOptions) {
     super();
     this.options = resolveClientOptions(options);
-    this.backoff = new Backoff(this.options.reconnect);
+    this.attempts = new ReconnectLoop(this.options, {
+      reconnect: () => this.openSocket(),
+      reconnectScheduled: (attempt, delayMs, reason) => {
+        this.setStatus('reconnecting', reason);
+        // A status listener may have closed the client: then nothing is scheduled any more.
+        if (this.currentStatus === 'reconnecting') this.fire('reconnect_scheduled', { attempt, delayMs, reason });
+      },
+      reconnectFailed: (attempts, reason, why) => {
+        this.fire('reconnect_failed', { attempts, reason });
+        this.finish(why);
+      },
+    });
     this.commands = new CommandDispatcher(this.options.commandDedupSize);
     this.outbox = new Outbox(this.options.maxQueuedFrames, this.options.requestTimeoutMs);
     this.heartbeat = new ClientHeartbeat(this.options, () => this.liveSocket(), () => this.socket, (error) => this.fire('error', error));
+    const receiver = {
+      fireCommand: (event) => this.fire('command', event),
+      fireAck: (event) => this.fire('ack', event),
+      fireError: (error) => this.fire('error', error),
+      sendAck: (ack) => this.sendAck(ack),
+    } satisfies CommandReceiverHost;
+    this.sessionHandler = new ClientSession(this.options, this.commands, this.outbox, this.heartbeat, receiver, {
+      current: () => this.socket,
+      isOnline: () => this.currentStatus === 'online',
+      loggedIn: (socket, session) => this.onLoggedIn(socket, session),
+      stopAfter: (reason) => (this.stopReason = reason),
+      closed: (socket, reason) => this.onClosed(socket, reason),
+      fireError: (error) => this.fire('error', error),
+      fireKicked: (event) => this.fire('kicked', event),
+    });
   }
 
 
@@ -98,7 +111,7 @@ export class LongLinkClient extends ClientEmitter implements ClientSocketHandler
 
   /** Reconnect attempts in a row without getting online. */
   get reconnectAttempts(): number {
-    return this.failedAttempts;
+    return this.attempts.attempts;
   }
 
   /**
@@ -189,25 +202,13 @@ export class LongLinkClient extends ClientEmitter implements ClientSocketHandler
         tcpKeepAliveMs: o.tcpKeepAliveMs,
         closeTimeoutMs: o.closeTimeoutMs,
       },
-      this,
+      this.sessionHandler,
     );
     this.socket = socket;
-    this.connectTimer = setTimeout(
-      () => socket.destroy(`not logged in within connectTimeoutMs (${o.connectTimeoutMs} ms)`),
-      o.connectTimeoutMs,
-    );
+    this.attempts.opened(socket);
   }
 
-  onOpen(socket: ClientSocket): void {
-    if (socket !== this.socket) return;
-    const { clientId, token, meta } = this.options;
-    const login: LoginMessage = { type: 'LOGIN', clientId };
-    if (token !== undefined) login.token = token;
-    if (meta !== undefined) login.meta = meta;
-    socket.send(login);
-  }
-
-  onClosed(socket: ClientSocket, reason: string): void {
+  private onClosed(socket: ClientSocket, reason: string): void {
     // A socket we already let go of (close(), or superseded): nothing to decide.
     if (socket !== this.socket) return;
     this.socket = undefined;
@@ -217,37 +218,13 @@ export class LongLinkClient extends ClientEmitter implements ClientSocketHandler
       this.finish(this.stopReason);
       return;
     }
-    if (wasOnline && performance.now() - this.onlineAt >= this.options.stableAfterMs) this.backoff.reset();
-    const { maxAttempts } = this.options.reconnect;
-    if (this.failedAttempts >= maxAttempts) {
-      const why = `gave up after ${this.failedAttempts} reconnect attempts (maxAttempts ${maxAttempts}); last: ${reason}`;
-      this.fire('reconnect_failed', { attempts: this.failedAttempts, reason });
-      this.finish(why);
-      return;
-    }
-    this.failedAttempts++;
-    const delayMs = this.backoff.duration();
-    this.setStatus('reconnecting', reason);
-    this.fire('reconnect_scheduled', { attempt: this.failedAttempts, delayMs, reason });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.openSocket();
-    }, delayMs);
+    this.attempts.ended(wasOnline, reason);
   }
 
-  private onLoggedIn(socket: ClientSocket, reply: Record<string, unknown>): void {
-    clearTimeout(this.connectTimer);
-    this.connectTimer = undefined;
-    const heartbeatMs = typeof reply.heartbeatMs === 'number' && reply.heartbeatMs > 0 ? reply.heartbeatMs : this.options.heartbeatMs;
-    this.sessionInfo = {
-      clientId: typeof reply.clientId === 'string' ? reply.clientId : this.options.clientId,
-      sessionId: String(reply.sessionId ?? ''),
-      heartbeatMs,
-      serverTime: Number(reply.serverTime ?? 0),
-    };
-    this.failedAttempts = 0;
-    this.onlineAt = performance.now();
-    this.heartbeat.start(heartbeatMs);
+  private onLoggedIn(socket: ClientSocket, session: SessionInfo): void {
+    this.attempts.online();
+    this.sessionInfo = session;
+    this.heartbeat.start(session.heartbeatMs);
     // Queued frames go before anything a status listener may send.
     this.outbox.flush(socket);
     const reason = this.everOnline ? 'logged in again' : 'logged in';
@@ -272,10 +249,8 @@ export class LongLinkClient extends ClientEmitter implements ClientSocketHandler
    * Safe to call twice.
    */
   private cleanup(reason: string): void {
-    clearTimeout(this.connectTimer);
+    this.attempts.stop();
     this.heartbeat.stop();
-    clearTimeout(this.reconnectTimer);
-    this.connectTimer = this.reconnectTimer = undefined;
     if (this.currentStatus !== 'closed') {
       this.outbox.connectionLost(reason);
       return;
@@ -284,69 +259,6 @@ export class LongLinkClient extends ClientEmitter implements ClientSocketHandler
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.reject(new ClientClosedError('connect()', reason));
-  }
-
-
-  // ---- inbound frames ---------------------------------------------------------------
-
-  onBytes(socket: ClientSocket): void {
-    if (socket === this.socket) this.heartbeat.heard();
-  }
-
-  onEmptyFrame(): void {
-    // The answer to a zero-length heartbeat; its bytes already counted as life.
-  }
-
-  onBadFrame(socket: ClientSocket, code: string, detail: string): void {
-    if (socket === this.socket) this.fire('error', new LongLinkClientError(code, `bad frame from the server: ${detail}`));
-  }
-
-  onMessage(socket: ClientSocket, m: Record<string, unknown>): void {
-    if (socket !== this.socket) return;
-    const type = m.type ?? m.code;
-    switch (type) {
-      case 'HEART':
-        // A reply has `ok`; a probe of the server's own is answered.
-        if (m.ok === undefined) socket.send(HEART_ANSWER);
-        return;
-      case 'CMD':
-        receiveCommand(socket, m, this.commands, this.receiver);
-        return;
-      case 'MSG':
-        settleReply(this.outbox, m);
-        return;
-      case 'LOGIN':
-        if (this.currentStatus === 'online') return;
-        if (m.ok === true) this.onLoggedIn(socket, m);
-        else this.onLoginRefused(socket, m);
-        return;
-      case 'KICK':
-        this.onKick(socket, m);
-        return;
-      case 'ERROR':
-        settleError(this.outbox, m, (error) => this.fire('error', error));
-        return;
-      default:
-        // Unknown types are ignored: a newer gateway may send more than this SDK knows.
-        return;
-    }
-  }
-
-  private onLoginRefused(socket: ClientSocket, m: Record<string, unknown>): void {
-    const error = errorBody(m.error);
-    const message = `LOGIN refused for '${this.options.clientId}': ${error.code}: ${error.message}`;
-    this.stopReason = message;
-    this.fire('error', new ServerError(error.code, message));
-    socket.end(message);
-  }
-
-  private onKick(socket: ClientSocket, m: Record<string, unknown>): void {
-    const reason = typeof m.reason === 'string' ? m.reason : 'unknown';
-    const stop = this.options.stopOnKick.includes(reason);
-    if (stop) this.stopReason = `kicked: ${reason}`;
-    this.fire('kicked', { reason, willReconnect: !stop });
-    // The gateway closes right after a KICK; end our side too.
-    socket.end(`kicked: ${reason}`);
   }
 
 

@@ -1,40 +1,23 @@
 import type { Socket } from 'node:net';
-import { Logger } from '@nestjs/common';
 import { BadFrameCode, ConnectionCodec, EMPTY_FRAME, encodeJson, FrameDecoder, FrameSink, FrameTooLargeException, Framing, FramingCodec } from './codec';
 import type { ConnectionRates } from '../admission/admission-control';
 import { CloseReason, socketErrorReason } from './close-reason';
+import { ConnectionStateMachine } from './connection-state';
 import { FramePacer } from './frame-pacer';
-import type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
+import type { ConnectionHandler, ConnectionOptions } from './connection.types';
 
 export type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
 
-let nextConnectionId = 1;
-const logger = new Logger('Connection');
-
 /**
  * One accepted socket: framing (through the streaming decoder), the write
- * side with its backpressure and outbound bound, timers, and close. It owns
- * its state (`state`, written only by its own methods) and records facts as
- * timestamps (`lastReadAt`, `lastBackpressureAt`) that others read and never
- * write. It knows nothing of heartbeats or statuses; handlers decide what
- * frames mean.
+ * side with its backpressure and outbound bound, timers, and close. Its
+ * state (`state` and the session's facts) lives in ConnectionStateMachine,
+ * written only by that class's methods; here it records facts as timestamps
+ * (`lastReadAt`, `lastBackpressureAt`) that others read and never write. It
+ * knows nothing of heartbeats or statuses; handlers decide what frames mean.
  */
-export class Connection implements FrameSink {
-  readonly id = nextConnectionId++;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+export class Connection extends ConnectionStateMachine implements FrameSink {
   readonly connectedAt: number;
-
-  private _state: ConnectionState = 'open';
-  private _clientId: string | undefined;
-  private _sessionId: string | undefined;
-  private _typeKey: 'type' | 'code' = 'type';
-  private _closeReason: string | undefined;
-  private _reported: Record<string, unknown> | undefined;
-  private held: PendingFrame[] | undefined;
-  private badInARow = 0;
-  private _oneWay = false;
-  private _sessionEnded = false;
 
   /** Server clock of the read that last brought bytes (one clock call per chunk, none per frame). */
   lastReadAt: number;
@@ -64,8 +47,7 @@ export class Connection implements FrameSink {
     private readonly handler: ConnectionHandler,
     private readonly options: ConnectionOptions,
   ) {
-    this.remoteAddress = normaliseAddress(socket.remoteAddress);
-    this.remotePort = socket.remotePort ?? 0;
+    super(normaliseAddress(socket.remoteAddress), socket.remotePort ?? 0);
     this.connectedAt = this.lastReadAt = this.lastWriteAt = handler.now();
     const codec = options.codec;
     if (codec === undefined || codec instanceof FramingCodec) {
@@ -92,57 +74,12 @@ export class Connection implements FrameSink {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // 'close' follows every 'error'; the reason is reported there.
-      if (this._state !== 'closed') this._closeReason = socketErrorReason(error.code);
+      this.noteCloseCause(socketErrorReason(error.code));
     });
     socket.on('close', () => this.onSocketClosed());
   }
 
-  // ---- state (read) ---------------------------------------------------------------
-
-  get state(): ConnectionState {
-    return this._state;
-  }
-  get loggedIn(): boolean {
-    return this._state === 'ready';
-  }
-  get authenticating(): boolean {
-    return this._state === 'authenticating';
-  }
-  get closed(): boolean {
-    return this._state === 'closed';
-  }
-  get clientId(): string | undefined {
-    return this._clientId;
-  }
-  get sessionId(): string | undefined {
-    return this._sessionId;
-  }
-  get closeReason(): string | undefined {
-    return this._closeReason;
-  }
-  /** Key used for the message type in every frame sent: `code` once the client used that alias. */
-  get typeKey(): 'type' | 'code' {
-    return this._typeKey;
-  }
-  /** The latest HEART object that carried fields of the client's own (status, ip, pid, …). */
-  get reported(): Record<string, unknown> | undefined {
-    return this._reported;
-  }
-  /** Bad frames in a row (reset by a good one). */
-  get badFrames(): number {
-    return this.badInARow;
-  }
-  /**
-   * The client sends typeless heartbeats and never reads (docs/PROTOCOL.md §2.2):
-   * its heartbeats get no reply and it gets no probes; liveness is judged from its frames.
-   */
-  get oneWay(): boolean {
-    return this._oneWay;
-  }
-  /** Its session was ended (and reported) before the socket closed: BYE. */
-  get sessionEnded(): boolean {
-    return this._sessionEnded;
-  }
+  // ---- the socket's facts ------------------------------------------------------------
 
   /** Framing of this connection: detected from the first byte; length-prefixed until then. */
   get framing(): Framing {
@@ -164,81 +101,15 @@ export class Connection implements FrameSink {
     return this.socket.writableLength;
   }
 
-  // ---- state (the only writers) ------------------------------------------------------
-
-  /** open → authenticating: an asynchronous LOGIN check started. */
-  beginAuthentication(): void {
-    this.setState('authenticating');
-  }
-
-  /** authenticating → open: the check refused (a close follows). */
-  endAuthentication(): void {
-    if (this._state === 'authenticating') this.setState('open');
-  }
-
-  /** open | authenticating → ready, as `clientId` in a new session. */
-  login(clientId: string, sessionId: string): void {
-    this.clearLoginTimer();
-    this._clientId = clientId;
-    this._sessionId = sessionId;
-    this.setState('ready');
-  }
-
-  /** A typeless heartbeat arrived: from now on the connection is one-way. */
-  markOneWay(): void {
-    this._oneWay = true;
-  }
-
-  /** The session is over ahead of the socket (BYE); the transport reported it already. */
-  markSessionEnded(): void {
-    this._sessionEnded = true;
-  }
-
-  /** The client spelled the message type `code`: every frame to it does too. */
-  useTypeKey(key: 'type' | 'code'): void {
-    this._typeKey = key;
-  }
-
-  report(fields: Record<string, unknown>): void {
-    this._reported = fields;
-  }
-
   /** A HEART arrived: at the time of its read (no clock call per frame). */
   noteHeartbeat(): void {
     this.lastHeartbeatAt = this.lastReadAt;
   }
 
-  /** One more bad frame in a row; how many now. */
-  countBadFrame(): number {
-    return ++this.badInARow;
-  }
-
-  /** A good frame: the bad ones are no longer "in a row". */
-  resetBadFrames(): void {
-    if (this.badInARow !== 0) this.badInARow = 0;
-  }
-
-  /** Keeps a frame that arrived during an asynchronous LOGIN check; false when `max` are held already. */
-  hold(frame: PendingFrame, max: number): boolean {
-    this.held ??= [];
-    if (this.held.length >= max) return false;
-    this.held.push(frame);
-    return true;
-  }
-
-  /** The held frames, in order; none are held afterwards. */
-  takeHeld(): PendingFrame[] {
-    const held = this.held ?? [];
-    this.held = undefined;
-    return held;
-  }
-
-  private setState(next: ConnectionState): void {
-    const from = this._state;
-    if (from === next || from === 'closed') return;
-    this._state = next;
-    // Checked first: at 15,000 logins a second the unused string is not free.
-    if (Logger.isLevelEnabled('verbose')) logger.verbose(`#${this.id} ${this.remoteAddress}:${this.remotePort} ${from} -> ${next}`);
+  /** open | authenticating → ready (see ConnectionStateMachine.login); the login deadline is over. */
+  override login(clientId: string, sessionId: string): void {
+    this.clearLoginTimer();
+    super.login(clientId, sessionId);
   }
 
   // ---- bytes in ------------------------------------------------------------------------
@@ -355,10 +226,8 @@ export class Connection implements FrameSink {
    */
   close(reason: string): void {
     if (this._state === 'closed') return;
-    this.setState('closed');
-    this._closeReason = reason;
+    this.enterClosed(reason);
     this.clearLoginTimer();
-    this.held = undefined;
     this.pacer?.stop();
     this.stream.stop();
     if (this.socket.destroyed) return;
@@ -376,10 +245,10 @@ export class Connection implements FrameSink {
 
   private onSocketClosed(): void {
     // The peer closed (FIN/RST/error) without our asking: same bookkeeping as ours.
-    this.close(this._closeReason ?? CloseReason.PEER_CLOSED);
+    this.close(this.closeReason ?? CloseReason.PEER_CLOSED);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    this.handler.onClosed(this, this._closeReason ?? CloseReason.PEER_CLOSED);
+    this.handler.onClosed(this, this.closeReason ?? CloseReason.PEER_CLOSED);
   }
 }
 

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
@@ -15,9 +14,11 @@ import { CloseReason } from './close-reason';
 import { autoCodec, LONGLINK_CODEC, type BadFrameCode, type Codec, type FrameTooLargeException } from './codec';
 import { Connection, ConnectionHandler, ConnectionOptions } from './connection';
 import { FrameRouter } from './handlers';
+import { createListener } from './listener';
 import { LoginGate } from './login-gate';
 import { describe, errorText, Replies } from './replies';
 import { SessionRegistry } from './session-registry';
+import { shutDown } from './shutdown';
 import type { SessionView, TransportSessions } from './session-view';
 import type { TransportContext } from './transport-context';
 import { TransportEventBus } from './transport-event-bus';
@@ -92,29 +93,15 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
   // ---- Nest Server contract -------------------------------------------------
 
   listen(callback: (error?: unknown, info?: unknown) => void): void {
-    const { host, port, tlsCertFile, tlsKeyFile } = this.config.tcp;
-    const onSocket = (socket: net.Socket) => this.accept(socket);
+    const { host, port, tlsCertFile } = this.config.tcp;
     let server: net.Server;
     try {
-      server =
-        tlsCertFile && tlsKeyFile
-          ? tls.createServer(
-              // A handshake counts against the login deadline (Node's default would allow 120 s).
-              { cert: readFileSync(tlsCertFile), key: readFileSync(tlsKeyFile), handshakeTimeout: this.config.loginTimeoutMs },
-              onSocket,
-            )
-          : net.createServer(onSocket);
+      server = createListener(this.config, (socket) => this.accept(socket), this.admission, this.logger);
     } catch (error) {
       callback(error);
       return;
     }
     this.server = server;
-    if (server instanceof tls.Server) {
-      // A socket mid-handshake is no Connection yet: tracked so shutdown can end it.
-      server.on('connection', (socket: net.Socket) => this.admission.trackLoose(socket));
-      // A failed handshake must not reach 'error' on the server.
-      server.on('tlsClientError', (error) => this.logger.debug(`TLS handshake failed: ${error.message}`));
-    }
     const onListenError = (error: Error) => callback(error);
     server.once('error', onListenError);
     server.listen(port, host, () => {
@@ -283,28 +270,8 @@ export class LongLinkServer extends Server<LongLinkEvents> implements CustomTran
     this.shuttingDown = true;
     const server = this.server;
     if (!server) return;
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    const open = [...this.connections];
-    if (open.length > 0) this.logger.log(`shutting down: sending KICK shutdown to ${open.length} connections`);
-    const allClosed = Promise.all(
-      open.map((conn) => (conn.socket.destroyed ? Promise.resolve() : new Promise<void>((r) => conn.socket.once('close', () => r())))),
-    );
-    for (const conn of open) this.replies.kick(conn, CloseReason.SHUTDOWN);
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.config.shutdownGraceMs);
-    });
-    const outcome = await Promise.race([allClosed, grace]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      const left = [...this.connections];
-      this.logger.warn(`shutdown grace (${this.config.shutdownGraceMs} ms) over: destroying ${left.length} sockets`);
-      for (const conn of left) conn.destroy(CloseReason.SHUTDOWN);
-    }
-    // Sockets that never became connections (a TLS handshake under way, a
-    // SERVER_FULL answer being flushed) would hold server.close() open.
-    this.admission.destroyLoose();
-    await stopped;
+    const { replies, admission, logger, connections } = this;
+    await shutDown({ server, connections, replies, admission, graceMs: this.config.shutdownGraceMs, logger });
   }
 }
 

@@ -67,5 +67,5 @@ describe(`LongLinkClient at scale: ${N} clients in one process`, () => {
     const after = resources();
     expect(after.Timeout ?? 0).toBeLessThanOrEqual(baseline.Timeout ?? 0);
     expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(baseline.TCPSocketWrap ?? 0);
-  }, 20_000);
+  });
 });
