@@ -213,6 +213,8 @@ describe('cluster: three nodes on one Redis', () => {
     const a3 = (await n3().get('/clients/a3')).body;
     expect(a3).toMatchObject({ nodeId: 'n3', connected: false });
     expect(a3.status).not.toBe('alive');
+    // Nor its counters: the new life holds no connected client yet.
+    expect((await n1().get('/clients/stats')).body.nodes.n3).toMatchObject({ connected: 0 });
     expect((await n1().get('/clients/orphan')).body).toMatchObject({ nodeId: 'n2', status: 'alive' });
   }, 90_000);
 
