@@ -65,7 +65,7 @@ export class ClusterLifecycle implements OnModuleInit, OnApplicationShutdown {
       },
       deliverPending: (clientId) => commands.deliverQueued(clientId),
       outcomeElsewhere: (id) => commands.outcomeElsewhere(id),
-      liveRecords: () => presence.liveRecords(),
+      heldRecords: () => presence.heldRecords(),
     });
     this.subscriptions.push(
       presence.events$.subscribe((e) => runtime.events.publish('presence', e)),

@@ -22,8 +22,8 @@ export interface ClusterHost {
   deliverPending(clientId: string): void;
   /** A command posted here became final on another node: wake its waiters. */
   outcomeElsewhere(commandId: string): void;
-  /** The records of the clients connected to this node, as this node knows them (write-back after Redis returns). */
-  liveRecords(): ClientRecord[];
+  /** The records of the clients this node holds (connected or not), as it knows them: written back after Redis returns. */
+  heldRecords(): ClientRecord[];
 }
 
 /** How long a kick routed to another node waits for that node's answer. */
@@ -141,17 +141,23 @@ export class ClusterNode {
     return byNode;
   }
 
-  /** Writes every live client of this node back to Redis (after an outage: Redis may have come back empty). */
+  /**
+   * Writes every client this node holds back to Redis (after an outage:
+   * Redis may have come back empty, and the transitions made meanwhile were
+   * refused). The connected ones first, as a login would: they are the view
+   * that must converge.
+   */
   async writeBack(): Promise<number> {
     if (!this.host) return 0;
     this.lease.reconnected();
     // Redis may have been down since start-up: what a previous life left is cleared first (never this boot's).
     await this.lease.clearPreviousLife().catch(() => undefined);
-    const records = this.host.liveRecords();
+    const records = this.host.heldRecords().sort((a, b) => Number(b.connected) - Number(a.connected));
     const results = await Promise.allSettled(records.map((r) => this.presenceStore.save(r)));
     const failed = results.filter((r) => r.status === 'rejected').length;
+    const live = records.filter((r) => r.connected).length;
     this.writeBacks++;
-    this.logger.log(`Redis is back: wrote back ${records.length - failed} live client(s)${failed ? `, ${failed} failed` : ''}`);
+    this.logger.log(`Redis is back: wrote back ${records.length - failed} record(s), ${live} connected${failed ? `; ${failed} failed` : ''}`);
     await this.lease.beat();
     return records.length - failed;
   }

@@ -131,10 +131,16 @@ export class PresenceService implements OnModuleDestroy {
     return entry?.connected ? entry.base.epoch : undefined;
   }
 
-  /** The records of the clients connected to this node (a cluster node writes them back when Redis returns). */
-  liveRecords(): ClientRecord[] {
+  /**
+   * The records of every client this node holds, connected or not, as they
+   * are now: a cluster node writes them back when Redis returns (maybe
+   * empty), so that neither its live clients nor a transition whose write
+   * the outage refused is lost. A record another node has since taken over
+   * has a higher epoch there and is fenced off.
+   */
+  heldRecords(): ClientRecord[] {
     const out: ClientRecord[] = [];
-    for (const entry of this.entries.values()) if (entry.connected) out.push(entry.record(this.ledger.sessionOf(entry)));
+    for (const entry of this.entries.values()) out.push(entry.record(this.ledger.sessionOf(entry)));
     return out;
   }
 

@@ -105,8 +105,9 @@ return 1
 
 /**
  * PAGE: ARGV prefix, index key, after (exclusive, '' = from the start), count.
- * The next `count` clientIds of the index in clientId order, each followed by
- * its rec, status, connected and reap fields (false when absent).
+ * The size of the index (read in the same step, so a page and its total
+ * agree), then the next `count` clientIds of the index in clientId order,
+ * each followed by its rec, status, connected and reap fields (false when absent).
  */
 export const PAGE = new RedisScript(
   'presence-page',
@@ -115,7 +116,7 @@ local p, index, after, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local from = '-'
 if after ~= '' then from = '(' .. after end
 local ids = redis.call('ZRANGE', index, from, '+', 'BYLEX', 'LIMIT', 0, n)
-local out = {}
+local out = {redis.call('ZCARD', index)}
 for _, id in ipairs(ids) do
   local f = redis.call('HMGET', p .. 'c:' .. id, 'rec', 'status', 'connected', 'reap')
   out[#out + 1] = id

@@ -1,6 +1,7 @@
 import { decodeCursor, encodeCursor, matchesFilter, PresenceStore } from '../../presence/presence.store';
 import type { ClientFilter, ClientRecord, Page, PageRequest, PresenceEvent, PresenceStats, PresenceStatus } from '../../presence/presence.types';
 import { KEY_PREFIX, keys } from '../keys';
+import { whenRedisAnswers } from '../redis-back';
 import type { RedisClient } from '../redis-connection';
 import { DELETE, NEXT_EPOCH, PAGE, SAVE } from './presence-scripts';
 
@@ -61,9 +62,15 @@ export class RedisPresenceStore implements PresenceStore {
     return written === 1;
   }
 
-  /** The epoch of a new session of the client: unique and increasing across nodes (see NEXT_EPOCH). */
+  /**
+   * The epoch of a new session of the client: unique and increasing across
+   * nodes (see NEXT_EPOCH). With Redis unreachable it waits for Redis to
+   * answer: the session is fenced by this number, so none can be made up
+   * here, and presence runs the login (then the rest of that client's steps)
+   * once it has it. The socket is served meanwhile.
+   */
   async nextEpoch(clientId: string, atLeast: number): Promise<number> {
-    return Number(await NEXT_EPOCH.run(this.redis, [], [KEY_PREFIX, clientId, atLeast]));
+    return Number(await whenRedisAnswers(this.redis, () => NEXT_EPOCH.run(this.redis, [], [KEY_PREFIX, clientId, atLeast])));
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
@@ -93,11 +100,15 @@ export class RedisPresenceStore implements PresenceStore {
         else more = true;
       }
     } else if (onlyStatus) {
-      // The total is a ZCARD: read just the page, plus one to know whether there is more.
+      // The total is the index's size, read with the first chunk (one page is one chunk up to SCAN_CHUNK, and agrees with it):
+      // read just the page, plus one to know whether there is more.
       const index = filter.status !== undefined ? keys.clientsByStatus(filter.status) : keys.clients;
       let position = after;
+      let first = true;
       while (!more) {
         const chunk = await this.page(index, position, Math.min(limit + 1 - items.length, SCAN_CHUNK));
+        if (first) total = chunk.size;
+        first = false;
         for (const r of chunk.records) {
           if (items.length < limit) items.push(r);
           else more = true;
@@ -105,7 +116,6 @@ export class RedisPresenceStore implements PresenceStore {
         if (chunk.last === undefined || chunk.ids === 0) break;
         position = chunk.last;
       }
-      total = Number(await this.redis.sendCommand(['ZCARD', index]));
     } else {
       // Filters on the record itself: one walk of the index counts the total and fills the page.
       const index = filter.status !== undefined ? keys.clientsByStatus(filter.status) : keys.clients;
@@ -155,17 +165,16 @@ export class RedisPresenceStore implements PresenceStore {
     return statsFrom(Array.isArray(flat) ? pairs(flat) : Object.entries(flat));
   }
 
-  private async page(index: string, after: string, count: number): Promise<{ records: ClientRecord[]; ids: number; last?: string }> {
-    if (count <= 0) return { records: [], ids: 0, last: after };
-    const flat = await PAGE.run<Array<string | null>>(this.redis, [], [KEY_PREFIX, index, after, count]);
+  private async page(index: string, after: string, count: number): Promise<{ records: ClientRecord[]; ids: number; size: number; last?: string }> {
+    const flat = await PAGE.run<Array<string | number | null>>(this.redis, [], [KEY_PREFIX, index, after, Math.max(1, count)]);
     const records: ClientRecord[] = [];
     let last: string | undefined;
-    for (let i = 0; i < flat.length; i += 5) {
+    for (let i = 1; i < flat.length; i += 5) {
       last = flat[i] as string;
-      const r = toRecord(flat[i + 1], flat[i + 2], flat[i + 3], flat[i + 4]);
+      const r = toRecord(flat[i + 1] as string | null, flat[i + 2] as string | null, flat[i + 3] as string | null, flat[i + 4] as string | null);
       if (r) records.push(r);
     }
-    return { records, ids: flat.length / 5, last };
+    return { records, ids: (flat.length - 1) / 5, size: Number(flat[0]), last };
   }
 }
 

@@ -160,3 +160,26 @@ describe('RedisPresenceStore across nodes', () => {
     expect(fenced).toEqual([['t', 1]]);
   });
 });
+
+describe('RedisPresenceStore while Redis is unreachable', () => {
+  // Last in the file: it stops the shared server and starts it again (empty).
+  it("nextEpoch waits for Redis instead of failing the login, answers once it is back, and gives up only when the node closes", async () => {
+    const redis = createRedisConnection(server.url, { name: 'test', maxBackoffMs: 50 });
+    await redis.connect();
+    open.push(redis);
+    const store = new RedisPresenceStore(redis);
+    const closing = createRedisConnection(server.url, { name: 'test', maxBackoffMs: 50 });
+    await closing.connect();
+    await server.stop();
+    const settled: string[] = [];
+    const epoch = store.nextEpoch('w', 4).then((n) => (settled.push('epoch'), n));
+    const lost = new RedisPresenceStore(closing).nextEpoch('w', 0).catch((error: Error) => (settled.push('closed'), error));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toEqual([]);
+    closing.destroy(); // the node is stopping: its waiting logins end
+    expect(await lost).toBeInstanceOf(Error);
+    await server.restart();
+    expect(await epoch).toBe(5);
+    expect(settled).toEqual(['closed', 'epoch']);
+  });
+});
