@@ -37,9 +37,4 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 20000,
-  // A full run left a handle open after its last test (a child process or a
-  // Redis client of one of the round's new suites; not found yet), and Jest
-  // then never exits: CI would hang. Every suite closes what it opens as far
-  // as its own assertions go; this only ends the process after the summary.
-  forceExit: true,
 };

@@ -90,6 +90,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.counter('longlink_frames_in_total', 'Frames received', () => stats.framesIn);
     this.counter('longlink_frames_out_total', 'Frames sent', () => stats.framesOut);
     this.counter('longlink_bad_frames_total', 'Frames refused (BAD_JSON, BAD_MESSAGE, FRAME_TOO_LARGE, …)', () => stats.badFrames);
+    this.counter('longlink_one_way_frames_withheld_total', 'ERROR and KICK frames not written to one-way connections (they never read)', () => stats.framesWithheld);
     this.counter('longlink_heartbeats_total', 'Heartbeats received (HEART and zero-length frames)', () => stats.heartbeats);
     this.counter('longlink_logins_total', 'Successful logins', () => stats.logins);
     this.counter('longlink_login_failures_total', 'Refused logins', () => stats.loginFailures);

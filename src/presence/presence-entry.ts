@@ -22,10 +22,13 @@ export class PresenceEntry {
   ) {}
 
   /**
-   * A record of the last run (loaded by a durable store at start), owned
-   * now by `nodeId`; not connected, its liveness as it was written.
+   * A record of the last run (loaded by a durable store at start), held now
+   * by this process; not connected, its liveness as it was written. Its
+   * `nodeId` stays the node of the client's last session (as the store, its
+   * per-node stats and a cluster's reaper have it) until the client logs in
+   * again; the transitions this process adds carry this process's nodeId.
    */
-  static fromRecord(r: ClientRecord, nodeId: string): PresenceEntry {
+  static fromRecord(r: ClientRecord): PresenceEntry {
     const base: RecordBase = {
       clientId: r.clientId,
       sessionId: r.sessionId,
@@ -35,7 +38,7 @@ export class PresenceEntry {
       connectedAt: r.connectedAt,
       closeReason: r.closeReason,
       closedAt: r.closedAt,
-      nodeId,
+      nodeId: r.nodeId,
       epoch: r.epoch,
     };
     const entry = new PresenceEntry(base, { status: r.status, cursor: r.livenessCursor, strikes: r.strikes, recoverRun: 0, statusSince: r.statusSince });

@@ -190,7 +190,7 @@ export class PresenceService implements OnModuleDestroy {
   private async restore(load: Promise<ClientRecord[]>): Promise<void> {
     try {
       for (const record of await load) {
-        const entry = PresenceEntry.fromRecord(record, this.config.nodeId);
+        const entry = PresenceEntry.fromRecord(record);
         this.entries.set(record.clientId, entry);
         if (!record.connected && record.status !== 'alive') continue;
         if (entry.status === 'close') this.ledger.persist(entry);

@@ -4,7 +4,13 @@ import { CloseReason } from './close-reason';
 import type { Connection } from './connection';
 import type { TransportStats } from './transport-stats';
 
-/** The answers every handler gives the same way: ERROR frames, bad frames in a row, KICK. */
+/**
+ * The answers every handler gives the same way: ERROR frames, bad frames in
+ * a row, KICK. None of them is written to a one-way connection
+ * (docs/PROTOCOL.md §2.2): it never reads, so an ERROR or a KICK would only
+ * sit in its buffers. What they would have said is counted instead
+ * (`framesWithheld`), and what follows them (a close) still happens.
+ */
 export class Replies {
   constructor(
     private readonly config: LongLinkConfig,
@@ -14,6 +20,10 @@ export class Replies {
 
   /** An ERROR frame in the shape this connection expects. */
   sendError(conn: Connection, code: string, message: string, id?: string): void {
+    if (conn.oneWay) {
+      this.stats.framesWithheld++;
+      return;
+    }
     if (conn.typeKey === 'type') conn.send('ERROR', id === undefined ? { code, message } : { code, message, id });
     else {
       // With the `code` alias the type sits in `code`, so the error code moves into `error`.
@@ -33,10 +43,11 @@ export class Replies {
     }
   }
 
-  /** `KICK {reason}` then close. */
+  /** `KICK {reason}` then close (a one-way connection is closed without the KICK). */
   kick(conn: Connection, reason: string): void {
     if (conn.closed) return;
-    conn.send('KICK', { reason });
+    if (conn.oneWay) this.stats.framesWithheld++;
+    else conn.send('KICK', { reason });
     conn.close(reason);
   }
 }

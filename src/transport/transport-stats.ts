@@ -6,6 +6,8 @@ export class TransportStats {
   /** Counted by Connection.write, where the bytes go out: every frame, whoever sent it. */
   framesOut = 0;
   badFrames = 0;
+  /** ERROR and KICK frames not written because the connection is one-way (it never reads). */
+  framesWithheld = 0;
   heartbeats = 0;
   logins = 0;
   loginFailures = 0;

@@ -51,7 +51,7 @@ export class ClientRecordDto {
   closeReason!: string | null;
   @ApiProperty({ nullable: true, type: Number })
   closedAt!: number | null;
-  @ApiProperty()
+  @ApiProperty({ description: "Gateway node of the client's last session (kept across a restart until it logs in again)" })
   nodeId!: string;
   @ApiProperty({ type: [PresenceEventDto], description: 'Recent transitions, oldest first (PRESENCE_HISTORY)' })
   transitions!: PresenceEventDto[];

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { INestApplication, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory, RouterModule } from '@nestjs/core';
@@ -9,7 +12,8 @@ import { LongLinkServer } from '../../../src/transport/long-link.server';
 import { RawClient } from '../../support/raw-client';
 
 const TOKEN = 'module-options-token';
-// STORE=memory: the SQLite default would write ./data in the working directory.
+// STORE=memory: the SQLite default would write ./data in the working directory
+// (the ConfigService app below keeps the default, on a DATA_DIR of its own).
 const LOCAL = { TCP_HOST: '127.0.0.1', TCP_PORT: 0, HTTP_HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: 300, STORE: 'memory' };
 
 async function start(root: Parameters<typeof NestFactory.create>[0]): Promise<{ app: INestApplication; url: string; tcpPort: number }> {
@@ -24,10 +28,12 @@ async function start(root: Parameters<typeof NestFactory.create>[0]): Promise<{ 
 
 describe('LongLinkModule options in a host app', () => {
   describe("forRootAsync with @nestjs/config's ConfigService", () => {
+    // The settings below name no STORE: the default (SQLite) on a temp DATA_DIR, never the repository's ./data.
+    const dataDir = mkdtempSync(join(tmpdir(), 'longlink-module-options-'));
     @Module({
       imports: [
         LongLinkModule.forRootAsync({
-          imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ ...LOCAL, HEARTBEAT_MS: 1234, ADMIN_TOKEN: TOKEN })] })],
+          imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ ...LOCAL, HEARTBEAT_MS: 1234, ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir })] })],
           inject: [ConfigService],
           // The environment's keys, from ConfigService: whatever it does not give comes from process.env.
           useFactory: (settings: ConfigService) => ({
@@ -37,6 +43,7 @@ describe('LongLinkModule options in a host app', () => {
               HEARTBEAT_MS: settings.get<number>('HEARTBEAT_MS'),
               ADMIN_TOKEN: settings.get<string>('ADMIN_TOKEN'),
               SHUTDOWN_GRACE_MS: settings.get<number>('SHUTDOWN_GRACE_MS'),
+              DATA_DIR: settings.get<string>('DATA_DIR'),
             },
           }),
         }),
@@ -48,11 +55,16 @@ describe('LongLinkModule options in a host app', () => {
     beforeAll(async () => {
       running = await start(AsyncApp);
     });
-    afterAll(() => running?.app.close());
+    afterAll(async () => {
+      await running?.app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
 
     it('takes its settings from ConfigService and serves with them', async () => {
       const config = running.app.get<LongLinkConfig>(LONGLINK_CONFIG);
       expect(config.heartbeat.heartbeatMs).toBe(1234);
+      expect({ store: config.store, dataDir: config.dataDir }).toEqual({ store: 'sqlite', dataDir });
+      expect(existsSync(join(dataDir, 'longlink.db'))).toBe(true);
       // Derived from HEARTBEAT_MS as the environment's value would be.
       expect(config.heartbeat.serverPingMs).toBe(1234);
       expect(config.adminToken).toBe(TOKEN);

@@ -63,7 +63,7 @@ describe.each([
 
   it('keeps every command with its status, delivers what was pending after LOGIN, and keeps the records', async () => {
     // ---- first life: windows far longer than the test, so nothing changes on its own
-    const first = await GatewayProcess.start({ DATA_DIR: dataDir, HEARTBEAT_MS: '600000', SHUTDOWN_GRACE_MS: '1000' }, cwd);
+    const first = await GatewayProcess.start({ DATA_DIR: dataDir, NODE_ID: 'gw-first', HEARTBEAT_MS: '600000', SHUTDOWN_GRACE_MS: '1000' }, cwd);
     gateways.push(first.gateway);
     const base1 = first.httpUrl;
 
@@ -103,7 +103,7 @@ describe.each([
     // there it is long enough for the checks below on a busy machine)
     const leaveTimeoutMs = how === 'kill' ? 4000 : 600_000;
     const restartedAt = Date.now();
-    const second = await GatewayProcess.start({ DATA_DIR: dataDir, HEARTBEAT_MS: '200', LEAVE_TIMEOUT_MS: String(leaveTimeoutMs) }, cwd);
+    const second = await GatewayProcess.start({ DATA_DIR: dataDir, NODE_ID: 'gw-second', HEARTBEAT_MS: '200', LEAVE_TIMEOUT_MS: String(leaveTimeoutMs) }, cwd);
     gateways.push(second.gateway);
     const base2 = second.httpUrl;
 
@@ -120,14 +120,23 @@ describe.each([
     expect(silentRecord).toMatchObject({ status: 'leave', connected: false });
     const lastTransition = silentRecord.transitions[silentRecord.transitions.length - 1];
     if (how === 'kill') {
-      // Nobody saw the socket close: the restart says so, and the leave timeout counts from it.
-      expect(lastTransition).toMatchObject({ from: 'alive', to: 'leave', reason: 'gateway restarted' });
+      // Nobody saw the socket close: the restart says so (the new process decided it), and the leave timeout counts from it.
+      expect(lastTransition).toMatchObject({ from: 'alive', to: 'leave', reason: 'gateway restarted', nodeId: 'gw-second' });
       expect(silentRecord.statusSince).toBeGreaterThanOrEqual(restartedAt);
     } else {
       // The graceful stop closed the socket itself (KICK shutdown) and wrote that down.
-      expect(lastTransition).toMatchObject({ from: 'alive', to: 'leave', reason: 'shutdown' });
+      expect(lastTransition).toMatchObject({ from: 'alive', to: 'leave', reason: 'shutdown', nodeId: 'gw-first' });
     }
-    expect((await http(base2, 'GET', '/clients/stats')).body).toMatchObject({ total: 3, connected: 0 });
+    // A record names the node of the client's last session (gw-first) until it logs in elsewhere:
+    // the same in GET, in the list and in the per-node stats.
+    expect([offlineRecord.nodeId, silentRecord.nodeId]).toEqual(['gw-first', 'gw-first']);
+    const listed = (await http(base2, 'GET', '/clients')).body.items as Json[];
+    expect(listed.map((r) => [r.clientId, r.nodeId])).toEqual([
+      ['dev-acker', 'gw-first'],
+      ['dev-offline', 'gw-first'],
+      ['dev-silent', 'gw-first'],
+    ]);
+    expect((await http(base2, 'GET', '/clients/stats')).body).toMatchObject({ total: 3, connected: 0, nodes: { 'gw-first': { connected: 0, total: 3 } } });
 
     // The sent-unacked command is re-sent at LOGIN; the queued ones follow in order.
     const silentAgain = await connect(second.tcpPort, 'dev-silent');
@@ -139,6 +148,8 @@ describe.each([
     const d2 = await offlineAgain.nextOfType('CMD');
     expect([d1.id, d2.id]).toEqual([queued1.body.id, queued2.body.id]);
     await eventually(async () => expect((await http(base2, 'GET', `/commands/${sent.body.id}`)).body).toMatchObject({ status: 'acked', attempts: 2 }));
+    // A new session, on this process: the record names it now.
+    expect((await http(base2, 'GET', '/clients/dev-silent')).body).toMatchObject({ status: 'alive', connected: true, nodeId: 'gw-second' });
 
     if (how === 'kill') {
       // dev-acker never came back: close after LEAVE_TIMEOUT_MS counted from the restart.
