@@ -17,6 +17,7 @@ const NODE_ENV = { HEARTBEAT_MS, NODE_LEASE_MS, LEAVE_TIMEOUT_MS };
 let redis: TestRedisServer;
 const nodes: GatewayProcess[] = [];
 const clients: BeatingClient[] = [];
+const fleets: HeartbeatFleet[] = [];
 const [n1, n2, n3] = [0, 1, 2].map((i) => () => nodes[i]);
 
 async function beating(node: GatewayProcess, clientId: string): Promise<BeatingClient> {
@@ -35,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) c.close();
+  for (const f of fleets) f.close(); // closed by its test, unless that test failed first
   await Promise.all(nodes.map((n) => n.kill()));
   await redis?.stop();
 });
@@ -131,6 +133,7 @@ describe('cluster: three nodes on one Redis', () => {
 
   it('keeps the Redis cost under 0.02 commands per heartbeat frame', async () => {
     const fleet = new HeartbeatFleet();
+    fleets.push(fleet);
     const per = 300;
     await Promise.all(nodes.map((node, i) => fleet.connect(node.tcpPort, Array.from({ length: per }, (_, j) => `fleet-${i}-${j}`))));
     fleet.start(HEARTBEAT_MS - 100);
