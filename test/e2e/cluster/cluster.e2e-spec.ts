@@ -223,8 +223,10 @@ describe('cluster: three nodes on one Redis', () => {
 
   it('Redis down: sockets keep being served, cluster reads answer 503; Redis back empty: every node writes back its live clients', async () => {
     const steady = await beating(n1(), 'steady');
+    const going = await beating(n2(), 'going'); // kicked on its node during the outage
     // Written before the outage: after Redis comes back empty only n1's write-back brings it back.
     await eventually(async () => (await n2().get('/clients/steady')).status === 200, 3000, 'steady visible on n2');
+    await eventually(async () => (await n1().get('/clients/going')).status === 200, 3000, 'going visible on n1');
     await redis.stop();
     const down = await n2().get('/clients');
     expect(down.status).toBe(503);
@@ -235,6 +237,9 @@ describe('cluster: three nodes on one Redis', () => {
     steady.raw.send({ type: 'HEART' });
     await steady.raw.nextOfType('HEART');
     const late = await beating(n3(), 'late');
+    // A kick of a client on this very node needs no Redis: done here, its record's write made good when Redis is back.
+    expect((await n2().request('DELETE', '/clients/going')).status).toBe(200);
+    expect(await going.raw.nextOfType('KICK')).toMatchObject({ reason: 'kicked' });
     await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
     expect(steady.raw.closed).toBe(false);
     expect(late.raw.closed).toBe(false);
@@ -247,6 +252,11 @@ describe('cluster: three nodes on one Redis', () => {
           return r.status === 200 && r.body.status === 'alive' && r.body.connected === true && r.body.nodeId === owner;
         }, 2 * HEARTBEAT_MS + 3000, `${clientId} back on ${node.nodeId}`);
       }
+      // A transition made during the outage is written back too, not lost.
+      await eventually(async () => {
+        const r = (await node.get('/clients/going')).body;
+        return r?.status === 'close' && r.closeReason === 'kicked' && r.connected === false && r.nodeId === 'n2';
+      }, 2 * HEARTBEAT_MS + 3000, `going close on ${node.nodeId}`);
     }
     const converged = Date.now() - backAt;
     const stats = (await n3().get('/clients/stats')).body;
