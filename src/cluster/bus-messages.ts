@@ -4,7 +4,7 @@ export type BusMessage =
   | { t: 'cmds'; clientIds: string[] }
   /** Kick these clients' sessions here; answer `reply` with the ones found when `req` is set. */
   | { t: 'kick'; clientIds: string[]; reason: string; from: string; req?: string }
-  /** A login on another node took this client over: drop the session here if it is still the one of `epoch` or older. */
+  /** A login on another node took this client over: drop the session (or the record) held here if it is still the one of `epoch` or older. */
   | { t: 'takeover'; clientId: string; epoch: number; by: string }
   /** These commands, posted on this node, became final elsewhere (waitMs). */
   | { t: 'final'; ids: string[] }

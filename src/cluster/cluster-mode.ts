@@ -63,6 +63,8 @@ export class ClusterLifecycle implements OnModuleInit, OnApplicationShutdown {
         presence.forget(clientId);
         void local.kick(clientId, 'replaced');
       },
+      heldEpoch: (clientId) => presence.heldEpoch(clientId),
+      forget: (clientId) => presence.forget(clientId),
       deliverPending: (clientId) => commands.deliverQueued(clientId),
       outcomeElsewhere: (id) => commands.outcomeElsewhere(id),
       heldRecords: () => presence.heldRecords(),

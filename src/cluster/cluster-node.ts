@@ -5,7 +5,7 @@ import type { BusMessage } from './bus-messages';
 import { keys } from './keys';
 import { NodeInbox } from './node-inbox';
 import type { NodeIdentity } from './node-identity';
-import { NodeLease } from './node-lease';
+import { NodeLease, OrphanTimeouts } from './node-lease';
 import type { RedisClient } from './redis-connection';
 import type { RedisCommandStore } from './store/redis-command.store';
 import type { RedisPresenceStore } from './store/redis-presence.store';
@@ -18,6 +18,10 @@ export interface ClusterHost {
   localEpoch(clientId: string): number | undefined;
   /** Another node took the client over: drop its session here (`KICK replaced`) without a transition of its own. */
   localReplace(clientId: string): void;
+  /** Epoch of the record this node holds for the client, connected or not. */
+  heldEpoch(clientId: string): number | undefined;
+  /** Another node has the client now: drop the record held here (not connected here), without a transition or a write. */
+  forget(clientId: string): void;
   /** Write the client's queued commands to its socket here (a remote post queued them). */
   deliverPending(clientId: string): void;
   /** A command posted here became final on another node: wake its waiters. */
@@ -52,8 +56,9 @@ export class ClusterNode {
     private readonly presenceStore: RedisPresenceStore,
     private readonly commandStore: RedisCommandStore,
     leaseMs: number,
+    timeouts: OrphanTimeouts,
   ) {
-    this.lease = new NodeLease(redis, identity, leaseMs);
+    this.lease = new NodeLease(redis, identity, leaseMs, timeouts);
     this.inbox = new NodeInbox(redis, inboxReader, identity.nodeId, (m) => this.receive(m));
     presenceStore.onDisplaced = (d) => {
       this.inbox.send(d.nodeId, { t: 'takeover', clientId: d.clientId, epoch: d.epoch, by: identity.nodeId });
@@ -175,8 +180,12 @@ export class ClusterNode {
         return;
       case 'takeover': {
         // Only the session the login replaced (or an older one): a newer session here wins.
-        const epoch = host.localEpoch(m.clientId);
-        if (epoch !== undefined && epoch <= m.epoch) host.localReplace(m.clientId);
+        const epoch = host.heldEpoch(m.clientId);
+        if (epoch === undefined || epoch > m.epoch) return;
+        // Connected here: KICK replaced. Not connected (leave or close here): the record held here is stale, and
+        // would show in this node's answers and time out here with an event of its own.
+        if (host.localEpoch(m.clientId) !== undefined) host.localReplace(m.clientId);
+        else host.forget(m.clientId);
         return;
       }
       case 'final':

@@ -36,7 +36,10 @@ export class ClusterRuntime {
     this.inboxReader = createRedisConnection(config.redisUrl, name('inbox'));
     this.presenceStore = new RedisPresenceStore(this.redis, this.identity.bootId);
     this.commandStore = new RedisCommandStore(this.redis, this.identity.nodeId);
-    this.node = new ClusterNode(this.identity, this.redis, this.inboxReader, this.presenceStore, this.commandStore, config.nodeLeaseMs);
+    this.node = new ClusterNode(this.identity, this.redis, this.inboxReader, this.presenceStore, this.commandStore, config.nodeLeaseMs, {
+      leaveTimeoutMs: config.heartbeat.leaveTimeoutMs,
+      closedRetentionMs: config.presence.closedRetentionMs,
+    });
     this.events = new ClusterEvents(this.redis, () => createRedisConnection(config.redisUrl, name('events')));
   }
 

@@ -11,8 +11,12 @@ export const keys = {
   nodes: `${KEY_PREFIX}nodes`,
   /** HASH of one node: boot id, started at. */
   node: (nodeId: string) => `${KEY_PREFIX}node:${nodeId}`,
-  /** HASH clientId → epoch of the records that name this node and are connected (what the reaper marks). */
+  /** HASH clientId → 'epoch:bootId' of every record this node saved and still holds, connected or not (what the reaper takes over). */
   nodeClients: (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:clients`,
+  /** ZSET clientId → when its next step is due (ms): records no node holds (reaped), timed out by the cluster (orphan-scripts.ts). */
+  orphans: `${KEY_PREFIX}orphans`,
+  /** HASH clientId → the epoch an orphan was taken at (a newer session is not touched). */
+  orphanEpochs: `${KEY_PREFIX}orphans:epoch`,
   /** STREAM of messages routed to this node (commands, kicks, takeovers, acks). */
   inbox: (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:inbox`,
   /** HASH: one client record. */

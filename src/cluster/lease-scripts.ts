@@ -4,7 +4,8 @@ import { RedisScript } from './redis-script';
  * BEAT: ARGV prefix, nodeId, bootId, leaseMs, register (1: also record the
  * boot in ll:node:{id}, on the first beat after a (re)connect). Renews this node's lease in
  * ll:nodes (scored by Redis's own clock, so node clocks may drift) and
- * returns {now, up to 10 nodes whose lease has run out}. One command per
+ * returns {now, up to 10 nodes whose lease has run out, when the first
+ * orphan step is due (ms, node clocks; -1 when none)}. One command per
  * node per lease/3: the whole of the cluster's idle cost.
  */
 export const BEAT = new RedisScript(
@@ -16,7 +17,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', p .. 'nodes', now, node)
 if register == '1' then redis.call('HSET', p .. 'node:' .. node, 'boot', boot, 'since', now, 'lease', lease) end
 local dead = redis.call('ZRANGE', p .. 'nodes', '-inf', '(' .. (now - lease), 'BYSCORE', 'LIMIT', 0, 10)
-return {now, dead}
+local first = redis.call('ZRANGE', p .. 'orphans', 0, 0, 'WITHSCORES')
+return {now, dead, first[2] or '-1'}
 `,
 );
 

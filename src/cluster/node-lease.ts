@@ -3,15 +3,25 @@ import { KEY_PREFIX } from './keys';
 import { BEAT, CLAIM, FORGET } from './lease-scripts';
 import type { NodeIdentity } from './node-identity';
 import type { RedisClient } from './redis-connection';
-import { REAP } from './store/presence-scripts';
+import { REAP, SWEEP } from './store/orphan-scripts';
 
 const REAP_PAGE = 500;
+const SWEEP_BATCH = 500;
+
+/** How long a record no node holds any more waits for its next step (the node's own settings: LEAVE_TIMEOUT_MS, CLOSED_RETENTION_MS). */
+export interface OrphanTimeouts {
+  leaveTimeoutMs: number;
+  closedRetentionMs: number;
+}
 
 /**
  * This node's lease in ll:nodes and the reaper of dead peers. It beats every
  * lease/3; a node whose beat is older than the lease is dead, and the first
  * node to claim it (a short lock) marks its connected clients `leave` (only
- * where the record still names that node and epoch). At start it first
+ * where the record still names that node and epoch) and puts every record
+ * it held on the orphan schedule, which any node's beat then works off:
+ * `leave` -> `close` after LEAVE_TIMEOUT_MS, gone after CLOSED_RETENTION_MS,
+ * as on the node that held them (orphan-scripts.ts). At start it first
  * clears what a previous life under the same NODE_ID left behind, so a node
  * that comes back does not resurrect stale records.
  */
@@ -23,11 +33,14 @@ export class NodeLease {
   private register = true;
   /** Reaps finished (for tests and logs). */
   onReaped: ((nodeId: string, clientIds: string[]) => void) | undefined;
+  /** Orphan steps this node took (for tests and logs). */
+  onSwept: ((closed: string[], removed: string[]) => void) | undefined;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly identity: NodeIdentity,
     private readonly leaseMs: number,
+    private readonly timeouts: OrphanTimeouts,
   ) {}
 
   start(): void {
@@ -64,7 +77,7 @@ export class NodeLease {
   private async beatOnce(): Promise<void> {
     if (!this.redis.isReady) return;
     try {
-      const [, dead] = await BEAT.run<[number, string[]]>(this.redis, [], [KEY_PREFIX, this.identity.nodeId, this.identity.bootId, this.leaseMs, this.register ? 1 : 0]);
+      const [, dead, orphanDue] = await BEAT.run<[number, string[], string]>(this.redis, [], [KEY_PREFIX, this.identity.nodeId, this.identity.bootId, this.leaseMs, this.register ? 1 : 0]);
       this.register = false;
       for (const nodeId of dead) {
         if (nodeId === this.identity.nodeId) continue;
@@ -74,16 +87,31 @@ export class NodeLease {
         await FORGET.run(this.redis, [], [KEY_PREFIX, nodeId]);
         this.logger.warn(`node ${nodeId} is dead: ${ids.length} client(s) marked leave`);
       }
+      const due = Number(orphanDue);
+      if (due >= 0 && due <= Date.now()) await this.sweep();
     } catch (error) {
       this.logger.debug(`beat failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Takes every orphan step due now (a batch at a time). */
+  async sweep(): Promise<void> {
+    for (;;) {
+      const [looked, closed, removed] = await SWEEP.run<[number, string[], string[]]>(this.redis, [], [KEY_PREFIX, Date.now(), SWEEP_BATCH, this.timeouts.closedRetentionMs]);
+      if (closed.length + removed.length > 0) {
+        this.logger.log(`orphaned records: ${closed.length} leave -> close (timeout), ${removed.length} past retention removed`);
+        this.onSwept?.(closed, removed);
+      }
+      if (looked < SWEEP_BATCH) return;
     }
   }
 
   private async reap(nodeId: string, reason: string, keepBoot: string): Promise<string[]> {
     const marked: string[] = [];
     let cursor = '0';
+    const { leaveTimeoutMs, closedRetentionMs } = this.timeouts;
     do {
-      const [next, ids] = await REAP.run<[string, string[]]>(this.redis, [], [KEY_PREFIX, nodeId, reason, Date.now(), cursor, REAP_PAGE, keepBoot]);
+      const [next, ids] = await REAP.run<[string, string[]]>(this.redis, [], [KEY_PREFIX, nodeId, reason, Date.now(), cursor, REAP_PAGE, keepBoot, leaveTimeoutMs, closedRetentionMs]);
       marked.push(...ids);
       cursor = String(next);
     } while (cursor !== '0');

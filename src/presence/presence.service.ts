@@ -125,6 +125,11 @@ export class PresenceService implements OnModuleDestroy {
     return this.entries.size;
   }
 
+  /** Epoch of the record this node holds for the client, connected or not (cluster: is a takeover about it?). */
+  heldEpoch(clientId: string): number | undefined {
+    return this.entries.get(clientId)?.base.epoch;
+  }
+
   /** Epoch of the client's session when it is connected to this node (cluster routing). */
   localEpoch(clientId: string): number | undefined {
     const entry = this.entries.get(clientId);

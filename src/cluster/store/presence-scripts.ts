@@ -7,17 +7,27 @@ import { RedisScript } from '../redis-script';
  *   node       the node that holds (or last held) the socket
  *   status     alive | leave | close      (may be newer than rec: the reaper)
  *   connected  1 | 0                      (idem)
- *   reap       JSON PresenceEvent the reaper added after rec was written
- * Every write of a record goes through SAVE or REAP, which also keep
- * ll:stats (counts by status, connected, per node), the status indexes
- * ll:clients:{status}, the paging index ll:clients and the reaper's
- * ll:node:{id}:clients (clientId -> 'epoch:bootId' of the connected ones), so that
- * stats never need a scan.
+ *   reap       the PresenceEvent(s) the reaper and the orphan sweep added
+ *              after rec was written: one JSON event, or a JSON array of them
+ * Every write of a record goes through SAVE, DELETE, REAP or SWEEP (the
+ * last two in orphan-scripts.ts), which also keep ll:stats (counts by
+ * status, connected, per node), the status indexes ll:clients:{status}, the
+ * paging index ll:clients, and who looks after the record: the node that
+ * holds it (ll:node:{id}:clients, clientId -> 'epoch:bootId', every record a
+ * node saved and still holds, connected or not: what the reaper takes over
+ * when that node dies) or, once reaped, nobody but the orphan schedule
+ * (ll:orphans), so that stats never need a scan and no record is left
+ * without someone to time it out.
  * ARGV[1] of every script is the key prefix ('ll:').
  */
 
-/** Removes a record's contribution to the counters and indexes (cur = {epoch, node, status, connected}). */
-const UNCOUNT = `
+/**
+ * Removes a record's contribution to the counters and indexes (cur = {epoch,
+ * node, status, connected}), answering 1 when a node held it, 0 when it was
+ * an orphan (reaped); count adds it, and with `boot` (the writing node's
+ * boot id) puts it in that node's set of held records.
+ */
+export const UNCOUNT = `
 local function uncount(p, id, cur)
   redis.call('HINCRBY', p .. 'stats', 's:' .. cur[3], -1)
   redis.call('HINCRBY', p .. 'stats', 'n:' .. cur[2] .. ':total', -1)
@@ -26,7 +36,7 @@ local function uncount(p, id, cur)
     redis.call('HINCRBY', p .. 'stats', 'connected', -1)
     redis.call('HINCRBY', p .. 'stats', 'n:' .. cur[2] .. ':connected', -1)
   end
-  redis.call('HDEL', p .. 'node:' .. cur[2] .. ':clients', id)
+  return redis.call('HDEL', p .. 'node:' .. cur[2] .. ':clients', id)
 end
 local function count(p, id, epoch, node, status, conn, boot)
   redis.call('HINCRBY', p .. 'stats', 's:' .. status, 1)
@@ -35,15 +45,20 @@ local function count(p, id, epoch, node, status, conn, boot)
   if conn == '1' then
     redis.call('HINCRBY', p .. 'stats', 'connected', 1)
     redis.call('HINCRBY', p .. 'stats', 'n:' .. node .. ':connected', 1)
-    redis.call('HSET', p .. 'node:' .. node .. ':clients', id, epoch .. ':' .. boot)
   end
+  if boot then redis.call('HSET', p .. 'node:' .. node .. ':clients', id, epoch .. ':' .. boot) end
+end
+local function unorphan(p, id)
+  if redis.call('ZREM', p .. 'orphans', id) == 1 then redis.call('HDEL', p .. 'orphans:epoch', id) end
 end
 `;
 
 /**
  * SAVE: ARGV prefix, id, epoch, node, status, connected, json, boot id of the writing node.
- * Returns {written (1|0), previous node, previous epoch, previous connected}
- * ('' where there was no record). Refused when the stored epoch is higher.
+ * Returns {written (1|0), previous node, previous epoch, previous connected,
+ * previous held (1 when a node held the previous record, 0 when the reaper
+ * had taken it)} ('' where there was no record). Refused when the stored
+ * epoch is higher. A node holds the record again: it is no orphan any more.
  */
 export const SAVE = new RedisScript(
   'presence-save',
@@ -51,9 +66,11 @@ export const SAVE = new RedisScript(
 local p, id, epoch = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local h = p .. 'c:' .. id
 local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
+local held = 0
 if cur[1] then
-  if tonumber(cur[1]) > epoch then return {0, cur[2], cur[1], cur[4]} end
-  uncount(p, id, cur)
+  if tonumber(cur[1]) > epoch then return {0, cur[2], cur[1], cur[4], 0} end
+  held = uncount(p, id, cur)
+  if held == 0 then unorphan(p, id) end
 else
   redis.call('HINCRBY', p .. 'stats', 'total', 1)
   redis.call('ZADD', p .. 'clients', 0, id)
@@ -61,7 +78,7 @@ end
 count(p, id, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[8])
 redis.call('HSET', h, 'epoch', ARGV[3], 'node', ARGV[4], 'status', ARGV[5], 'connected', ARGV[6], 'rec', ARGV[7])
 redis.call('HDEL', h, 'reap')
-return {1, cur[2] or '', cur[1] or '', cur[4] or ''}
+return {1, cur[2] or '', cur[1] or '', cur[4] or '', held}
 `,
 );
 
@@ -95,7 +112,7 @@ local p, id = ARGV[1], ARGV[2]
 local h = p .. 'c:' .. id
 local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
 if not cur[1] then return 0 end
-uncount(p, id, cur)
+if uncount(p, id, cur) == 0 then unorphan(p, id) end
 redis.call('HINCRBY', p .. 'stats', 'total', -1)
 redis.call('ZREM', p .. 'clients', id)
 redis.call('DEL', h, h .. ':e')
@@ -126,49 +143,5 @@ for _, id in ipairs(ids) do
   out[#out + 1] = f[4]
 end
 return out
-`,
-);
-
-/**
- * REAP: ARGV prefix, nodeId, reason, at (ms), HSCAN cursor, count, boot id to keep ('' = none).
- * Marks the clients of ll:node:{id}:clients `leave` and not connected, only
- * where the record still names that node and the same epoch (a client
- * already re-homed elsewhere, or logged in again, is untouched), skipping the
- * entries written by the boot `keep` (a restarted node clears its previous
- * life's clients but not its own). One presence event per client goes to
- * ll:events. Returns {next cursor, ids marked}; the caller goes on until the
- * cursor is '0'.
- */
-export const REAP = new RedisScript(
-  'presence-reap',
-  `${UNCOUNT}
-local p, node, reason, at, cursor, n, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
-local set = p .. 'node:' .. node .. ':clients'
-local page = redis.call('HSCAN', set, cursor, 'COUNT', n)
-local flat = page[2]
-local marked = {}
-for i = 1, #flat, 2 do
-  local id, value = flat[i], flat[i + 1]
-  local sep = string.find(value, ':', 1, true)
-  local epoch, boot = string.sub(value, 1, sep - 1), string.sub(value, sep + 1)
-  if keep == '' or boot ~= keep then
-    redis.call('HDEL', set, id)
-    local h = p .. 'c:' .. id
-    local cur = redis.call('HMGET', h, 'epoch', 'node', 'status', 'connected')
-    if cur[1] == epoch and cur[2] == node and cur[4] == '1' then
-      uncount(p, id, cur)
-      local to = cur[3]
-      if to == 'alive' then to = 'leave' end
-      count(p, id, epoch, node, to, '0', '')
-      local event = cjson.encode({clientId = id, from = cur[3], to = to, reason = reason, at = tonumber(at), nodeId = node})
-      redis.call('HSET', h, 'status', to, 'connected', '0', 'reap', event)
-      if to ~= cur[3] then
-        redis.call('XADD', p .. 'events', 'MAXLEN', '~', 10000, '*', 'presence', event)
-      end
-      marked[#marked + 1] = id
-    end
-  end
-end
-return {page[1], marked}
 `,
 );

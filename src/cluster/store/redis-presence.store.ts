@@ -10,7 +10,11 @@ const MAX_PAGE_SIZE = 1000;
 /** Records fetched per script call while scanning for a filtered page. */
 const SCAN_CHUNK = 500;
 
-/** A save that replaced a connected session of another node: that node must drop its socket (takeover). */
+/**
+ * A save that replaced a record another node held (a connected session, or
+ * a leave/close record it keeps): that node must drop its socket or its
+ * stale record (takeover).
+ */
 export interface DisplacedSession {
   clientId: string;
   nodeId: string;
@@ -30,7 +34,7 @@ export interface DisplacedSession {
  * totals cost a walk of the index: fine for an admin page, documented as O(N).
  */
 export class RedisPresenceStore implements PresenceStore {
-  /** Called when a save took a client over from a session connected to another node. */
+  /** Called when a save took a client over from a record another node held (its session there, connected or not). */
   onDisplaced: ((d: DisplacedSession) => void) | undefined;
   /** Called when a save of a connected session was fenced off: a newer session holds the client elsewhere. */
   onFenced: ((clientId: string, epoch: number) => void) | undefined;
@@ -42,7 +46,7 @@ export class RedisPresenceStore implements PresenceStore {
   ) {}
 
   async save(record: ClientRecord): Promise<boolean> {
-    const reply = await SAVE.run<[number, string, string, string]>(this.redis, [], [
+    const reply = await SAVE.run<[number, string, string, string, number]>(this.redis, [], [
       KEY_PREFIX,
       record.clientId,
       record.epoch,
@@ -52,8 +56,9 @@ export class RedisPresenceStore implements PresenceStore {
       JSON.stringify(record),
       this.bootId,
     ]);
-    const [written, prevNode, prevEpoch, prevConnected] = reply;
-    if (written === 1 && prevConnected === '1' && prevNode !== record.nodeId && Number(prevEpoch) < record.epoch) {
+    const [written, prevNode, prevEpoch, , prevHeld] = reply;
+    // A reaped record (held by nobody) needs no word to its dead node.
+    if (written === 1 && prevHeld === 1 && prevNode !== record.nodeId && Number(prevEpoch) < record.epoch) {
       this.onDisplaced?.({ clientId: record.clientId, nodeId: prevNode, epoch: Number(prevEpoch), by: record.epoch });
     } else if (written === 0 && record.connected) {
       // The newer session's save landed first: this one is the session to drop.
@@ -193,9 +198,16 @@ export function toRecord(rec: string | null | undefined, status: string | null |
   if (status) r.status = status as PresenceStatus;
   if (connected) r.connected = connected === '1';
   if (reap) {
-    const event = JSON.parse(reap) as PresenceEvent;
-    r.statusSince = event.at;
-    r.transitions.push(event);
+    // One event (the reaper's) or several (then the orphan sweep's close): see orphan-scripts.ts.
+    const parsed = JSON.parse(reap) as PresenceEvent | PresenceEvent[];
+    for (const event of Array.isArray(parsed) ? parsed : [parsed]) {
+      r.statusSince = event.at;
+      r.transitions.push(event);
+      if (event.to === 'close' && event.from !== 'close') {
+        r.closeReason = event.reason;
+        r.closedAt = event.at;
+      }
+    }
   }
   return r;
 }

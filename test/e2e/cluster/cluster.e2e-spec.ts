@@ -10,7 +10,9 @@ import { BeatingClient, HeartbeatFleet } from './cluster-helpers';
  */
 const HEARTBEAT_MS = 500;
 const NODE_LEASE_MS = 2000;
+const LEAVE_TIMEOUT_MS = 1500;
 const BEAT_EVERY = 100;
+const NODE_ENV = { HEARTBEAT_MS, NODE_LEASE_MS, LEAVE_TIMEOUT_MS };
 
 let redis: TestRedisServer;
 const nodes: GatewayProcess[] = [];
@@ -27,7 +29,7 @@ beforeAll(async () => {
   ensureBuilt();
   redis = await TestRedisServer.start();
   for (const id of ['n1', 'n2', 'n3']) {
-    nodes.push(await GatewayProcess.start({ REDIS_URL: redis.url, NODE_ID: id, HEARTBEAT_MS, NODE_LEASE_MS }));
+    nodes.push(await GatewayProcess.start({ REDIS_URL: redis.url, NODE_ID: id, ...NODE_ENV }));
   }
 }, 180_000);
 
@@ -110,6 +112,23 @@ describe('cluster: three nodes on one Redis', () => {
     expect(stats.nodes.n1.connected).toBe(1); // a1 only
   });
 
+  it('a client that left one node and logs in on another: every node answers the new session (the old node drops its stale record)', async () => {
+    const first = await beating(n1(), 'wanderer');
+    await eventually(async () => (await n2().get('/clients/wanderer')).body?.connected === true, 3000, 'wanderer on n1 visible on n2');
+    first.close();
+    await eventually(async () => (await n1().get('/clients/wanderer')).body?.status === 'leave', 3000, 'wanderer leave on n1');
+    await beating(n2(), 'wanderer');
+    for (const node of nodes) {
+      await eventually(async () => {
+        const r = (await node.get('/clients/wanderer')).body;
+        return r?.status === 'alive' && r.nodeId === 'n2' && r.connected === true;
+      }, 3000, `wanderer alive on n2 as ${node.nodeId} answers`);
+    }
+    // Past n1's leave timeout: its stale entry would have gone close there (an event, a fenced write); it is gone instead.
+    await new Promise((r) => setTimeout(r, LEAVE_TIMEOUT_MS + HEARTBEAT_MS));
+    expect((await n1().get('/clients/wanderer')).body).toMatchObject({ status: 'alive', nodeId: 'n2', connected: true });
+  });
+
   it('keeps the Redis cost under 0.02 commands per heartbeat frame', async () => {
     const fleet = new HeartbeatFleet();
     const per = 300;
@@ -137,7 +156,9 @@ describe('cluster: three nodes on one Redis', () => {
 
   it('a node killed without goodbye: its clients leave within 2 x HEARTBEAT_MS + the lease, naming the node; back on another node they get their commands', async () => {
     const orphan = await beating(n3(), 'orphan');
+    const stranded = await beating(n3(), 'stranded'); // never comes back
     await eventually(async () => (await n1().get('/clients/orphan')).status === 200, 3000, 'orphan visible on n1');
+    await eventually(async () => (await n1().get('/clients/stranded')).status === 200, 3000, 'stranded visible on n1');
     // Sent but never acked on n3, and one more queued behind it.
     const first = await n1().request('POST', '/clients/orphan/commands', { name: 'one' });
     expect(first.status).toBe(202);
@@ -146,6 +167,7 @@ describe('cluster: three nodes on one Redis', () => {
     const killedAt = Date.now();
     await n3().kill();
     orphan.close();
+    stranded.close();
     const record = await eventually(async () => {
       const r = (await n1().get('/clients/orphan')).body;
       return r.status === 'leave' ? r : undefined;
@@ -162,14 +184,37 @@ describe('cluster: three nodes on one Redis', () => {
     const got = [await back.raw.nextOfType('CMD'), await back.raw.nextOfType('CMD')].map((c) => c.name).sort();
     expect(got).toEqual(['one', 'two']);
     expect((await n1().get('/clients/orphan')).body).toMatchObject({ status: 'alive', nodeId: 'n2', connected: true });
+
+    // Nobody holds 'stranded' now; still it goes leave -> close after LEAVE_TIMEOUT_MS, like any leave.
+    const left = (await n2().get('/clients/stranded')).body;
+    expect(left).toMatchObject({ status: 'leave', connected: false, nodeId: 'n3' });
+    const closed = await eventually(async () => {
+      const r = (await n2().get('/clients/stranded')).body;
+      return r.status === 'close' ? r : undefined;
+    }, LEAVE_TIMEOUT_MS + NODE_LEASE_MS + 3000, 'stranded close');
+    const leaveLasted = closed.statusSince - left.statusSince;
+    expect(leaveLasted).toBeGreaterThanOrEqual(LEAVE_TIMEOUT_MS);
+    expect(leaveLasted).toBeLessThanOrEqual(LEAVE_TIMEOUT_MS + NODE_LEASE_MS / 3 + 500); // swept at a beat once due
+    expect(closed).toMatchObject({ connected: false, nodeId: 'n3', closeReason: 'timeout' });
+    expect(closed.transitions.slice(-2)).toEqual([
+      expect.objectContaining({ to: 'leave', reason: expect.stringContaining('n3') }),
+      expect.objectContaining({ from: 'leave', to: 'close', reason: 'timeout' }),
+    ]);
+    for (const node of nodes.filter((n) => n !== n3())) {
+      expect((await node.get('/clients/stranded')).body).toMatchObject({ status: 'close', nodeId: 'n3' });
+    }
+    // The one that came back was taken off the schedule: still alive on n2.
+    expect((await n1().get('/clients/orphan')).body).toMatchObject({ status: 'alive', nodeId: 'n2', connected: true });
   }, 30_000);
 
   it('a node back with the same NODE_ID does not resurrect its stale records', async () => {
     // a3 was on n3 when it was killed; its record was reaped (leave, not connected).
-    nodes[2] = await GatewayProcess.start({ REDIS_URL: redis.url, NODE_ID: 'n3', HEARTBEAT_MS, NODE_LEASE_MS });
+    nodes[2] = await GatewayProcess.start({ REDIS_URL: redis.url, NODE_ID: 'n3', ...NODE_ENV });
     const a3 = (await n3().get('/clients/a3')).body;
     expect(a3).toMatchObject({ nodeId: 'n3', connected: false });
     expect(a3.status).not.toBe('alive');
+    // Nor its counters: the new life holds no connected client yet.
+    expect((await n1().get('/clients/stats')).body.nodes.n3).toMatchObject({ connected: 0 });
     expect((await n1().get('/clients/orphan')).body).toMatchObject({ nodeId: 'n2', status: 'alive' });
   }, 90_000);
 

@@ -65,6 +65,9 @@ describe('NodeInbox', () => {
   });
 });
 
+/** Orphan timeouts far beyond a test: nothing reaped moves on by itself. */
+const LONG = { leaveTimeoutMs: 3_600_000, closedRetentionMs: 3_600_000 };
+
 describe('NodeLease', () => {
   it('a node that stops beating is reaped by a live one: its connected clients leave, with the node named, counters kept', async () => {
     const redis = await client();
@@ -74,9 +77,9 @@ describe('NodeLease', () => {
     // Already re-homed: names another node now.
     await deadStore.save(presenceRecord('moved', { nodeId: 'dead', epoch: 1 }));
     await new RedisPresenceStore(redis, 'boot-live').save(presenceRecord('moved', { nodeId: 'live', epoch: 2 }));
-    const dead = new NodeLease(redis, { nodeId: 'dead', bootId: 'boot-dead' }, 60);
+    const dead = new NodeLease(redis, { nodeId: 'dead', bootId: 'boot-dead' }, 60, LONG);
     await dead.beat();
-    const live = new NodeLease(redis, { nodeId: 'live', bootId: 'boot-live' }, 60);
+    const live = new NodeLease(redis, { nodeId: 'live', bootId: 'boot-live' }, 60, LONG);
     const reaped: string[][] = [];
     live.onReaped = (_node, ids) => reaped.push(ids);
     await live.beat();
@@ -104,13 +107,78 @@ describe('NodeLease', () => {
     const redis = await client();
     await new RedisPresenceStore(redis, 'boot-1').save(presenceRecord('stale', { nodeId: 'n1' }));
     await new RedisPresenceStore(redis, 'boot-2').save(presenceRecord('fresh', { nodeId: 'n1' }));
-    const lease = new NodeLease(redis, { nodeId: 'n1', bootId: 'boot-2' }, 1000);
+    const lease = new NodeLease(redis, { nodeId: 'n1', bootId: 'boot-2' }, 1000, LONG);
     expect(await lease.clearPreviousLife()).toEqual(['stale']);
     const store = new RedisPresenceStore(redis);
     expect(await store.get('stale')).toMatchObject({ status: 'leave', connected: false });
     expect((await store.get('stale'))?.transitions.at(-1)?.reason).toBe('node n1 restarted');
     expect(await store.get('fresh')).toMatchObject({ status: 'alive', connected: true });
     expect(await lease.clearPreviousLife()).toEqual([]);
+  });
+});
+
+describe('orphaned records (a dead node held them)', () => {
+  it('go leave -> close after LEAVE_TIMEOUT_MS and are gone after CLOSED_RETENTION_MS, unless the client logs in again', async () => {
+    const redis = await client();
+    const timeouts = { leaveTimeoutMs: 400, closedRetentionMs: 600 };
+    const deadStore = new RedisPresenceStore(redis, 'boot-dead');
+    const t0 = Date.now();
+    await deadStore.save(presenceRecord('connected', { nodeId: 'dead', epoch: 1, statusSince: t0 - 10_000 }));
+    // Left before the node died: its leave timeout runs from its own leave (due at t0 + 50), not from the reap.
+    await deadStore.save(presenceRecord('left', { nodeId: 'dead', status: 'leave', connected: false, statusSince: t0 - 350 }));
+    await deadStore.save(presenceRecord('back', { nodeId: 'dead', epoch: 1 }));
+    await new NodeLease(redis, { nodeId: 'dead', bootId: 'boot-dead' }, 60, timeouts).beat();
+    await new Promise((r) => setTimeout(r, 90));
+    const live = new NodeLease(redis, { nodeId: 'live', bootId: 'boot-live' }, 60, timeouts);
+    const swept: Array<[string[], string[]]> = [];
+    live.onSwept = (closed, removed) => swept.push([closed.sort(), removed.sort()]);
+    const reapedAt = Date.now();
+    await live.beat();
+    expect(await deadStore.get('connected')).toMatchObject({ status: 'leave', connected: false });
+    expect(await server.command('ZCARD', 'll:orphans')).toBe('3');
+    // 'back' logs in again on the live node: a node holds it, the schedule lets it be.
+    await new RedisPresenceStore(redis, 'boot-live').save(presenceRecord('back', { nodeId: 'live', epoch: 2 }));
+    expect(await server.command('ZCARD', 'll:orphans')).toBe('2');
+
+    await live.beat();
+    expect(swept).toEqual([[['left'], []]]); // 'connected' is due LEAVE_TIMEOUT_MS after the reap
+    expect(await deadStore.get('connected')).toMatchObject({ status: 'leave' });
+    while (Date.now() < reapedAt + 410) await new Promise((r) => setTimeout(r, 20));
+    await live.beat();
+    expect(swept).toEqual([[['left'], []], [['connected'], []]]);
+    const closed = await deadStore.get('connected');
+    expect(closed).toMatchObject({ status: 'close', connected: false, nodeId: 'dead', epoch: 1, closeReason: 'timeout' });
+    expect(closed?.transitions.slice(-2)).toEqual([
+      expect.objectContaining({ from: 'alive', to: 'leave', reason: expect.stringContaining('node dead lost'), nodeId: 'dead' }),
+      expect.objectContaining({ from: 'leave', to: 'close', reason: 'timeout', nodeId: 'dead' }),
+    ]);
+    expect(closed?.closedAt).toBe(closed?.statusSince);
+    expect(await deadStore.get('left')).toMatchObject({ status: 'close', connected: false, closeReason: 'timeout' });
+    expect(await deadStore.get('back')).toMatchObject({ status: 'alive', connected: true, nodeId: 'live', epoch: 2 });
+    expect(await deadStore.stats()).toEqual({
+      total: 3,
+      byStatus: { alive: 1, leave: 0, close: 2 },
+      connected: 1,
+      nodes: { dead: { connected: 0, total: 2 }, live: { connected: 1, total: 1 } },
+    });
+    expect((await deadStore.list({ status: 'close' }, {})).items.map((r) => r.clientId)).toEqual(['connected', 'left']);
+    const events = await server.command('XRANGE', 'll:events', '-', '+');
+    expect(events.match(/"to":"close"/g)?.length).toBe(2);
+
+    // Retention, counted from each close ('left' closed about 400 ms before 'connected'): each goes, counters with it.
+    swept.length = 0;
+    while (Date.now() < reapedAt + 620) await new Promise((r) => setTimeout(r, 20));
+    await live.beat();
+    expect(swept).toEqual([[[], ['left']]]);
+    expect(await deadStore.get('connected')).toMatchObject({ status: 'close' });
+    while (Date.now() < reapedAt + 410 + 610) await new Promise((r) => setTimeout(r, 20));
+    await live.beat();
+    expect(swept).toEqual([[[], ['left']], [[], ['connected']]]);
+    expect(await deadStore.get('connected')).toBeUndefined();
+    expect(await deadStore.get('left')).toBeUndefined();
+    expect(await deadStore.stats()).toEqual({ total: 1, byStatus: { alive: 1, leave: 0, close: 0 }, connected: 1, nodes: { live: { connected: 1, total: 1 } } });
+    expect(await server.command('ZCARD', 'll:orphans')).toBe('0');
+    expect(await server.command('HLEN', 'll:orphans:epoch')).toBe('0');
   });
 });
 
