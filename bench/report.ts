@@ -85,6 +85,7 @@ const ROWS: Row[] = [
   { scenario: 'abuse', label: 'others\' RTT p99, quiet (ms)', key: 'quietP99Ms', digits: 2 },
   { scenario: 'abuse', label: 'others\' RTT p99 during a one-client MSG flood, rates off (ms)', key: 'floodP99Ms', digits: 2, goal: { on: 'gateway', max: 50, text: '< 50 ms' } },
   { scenario: 'abuse', label: 'flood frames answered per second', key: 'floodFramesPerSec', digits: 0 },
+  { scenario: 'abuse', label: 'RSS kept by the one-shot clientIds ?q= searches (MiB)', key: 'oneShotMiB', digits: 1 },
   { scenario: 'abuse', label: 'others\' RTT p99 while ?q= is polled every 100 ms (ms)', key: 'queryP99Ms', digits: 2, goal: { on: 'gateway', max: 50, text: '< 50 ms' } },
   { scenario: 'abuse', label: '?q= response p50 / p99 (ms)', key: 'queryMsP99', digits: 1 },
   { scenario: 'abuse', label: 'others\' RTT p99 during a MSG flood, defaults (ms)', key: 'limitedFloodP99Ms', digits: 2, goal: { on: 'gateway', max: 50, text: '< 50 ms' } },

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeJson } from '../../src/transport/codec';
 import { connectFlood, flapping, flood, openPeer, login, pollAdmin } from '../load/abuser';
 import { nextLocalAddress, WorkerPool } from '../load/worker-pool';
+import { median, sampleRss } from '../proc-stats';
 import { HOST, startGatewayTarget, type Target } from '../targets';
 import { mergeStats, ms, onFleet, type Figures, type Scenario, type ScenarioResult } from './common';
 
@@ -51,12 +52,17 @@ export const abuse: Scenario = async (kind, { options, log }): Promise<ScenarioR
       figures.floodFramesPerSec = Math.round(fl.answered / (fl.durationMs / 1000));
       log(`  MSG flood, rates off: ${fl.answered}/${fl.sent} answered in ${fl.durationMs.toFixed(0)} ms; victims p99 ${figures.floodP99Ms} ms`);
 
+      // What one-shot clientIds (LOGIN, then close) leave behind: the gateway's RSS before and after (medians).
+      const rssBefore = median(await sampleRss(target.pid, 10, 50));
       for (let made = 0; made < o.abuseRecords; made += RECORD_BATCH) {
         const n = Math.min(RECORD_BATCH, o.abuseRecords - made);
         await makers.connect(HOST, target.tcpPort, 'rec-', n, made);
         await makers.all({ op: 'close' });
       }
       await sleep(500);
+      const rssAfter = median(await sampleRss(target.pid, 10, 50));
+      figures.oneShotMiB = Math.round(((rssAfter - rssBefore) / 1048576) * 10) / 10;
+      log(`  ${o.abuseRecords} one-shot clientIds: RSS ${(rssBefore / 1048576).toFixed(1)} -> ${(rssAfter / 1048576).toFixed(1)} MiB`);
       let poll: Awaited<ReturnType<typeof pollAdmin>> | undefined;
       // A term that matches a tenth of the records: every query scans them all and fills a page.
       figures.queryP99Ms = await victimsP99(pool, async () => {

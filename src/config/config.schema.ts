@@ -68,6 +68,7 @@ export const configSchema = z
       .transform((v) => v.trim().toUpperCase())
       .pipe(z.enum(['NORMAL', 'FULL'], { error: 'must be NORMAL or FULL' }))
       .default('NORMAL'),
+    SQLITE_COMMIT_WINDOW_MS: int(0, 1000).default(5),
     METRICS_TOKEN: optionalString(),
     SSE_REPLAY_EVENTS: int(0, 1_000_000).default(10000),
     REDIS_URL: optionalString(),
@@ -197,6 +198,7 @@ export function parseConfig(env: Record<string, string | undefined>): LongLinkCo
     store: c.REDIS_URL !== undefined ? 'redis' : (c.STORE ?? 'sqlite'),
     dataDir: c.DATA_DIR,
     sqliteSynchronous: c.SQLITE_SYNCHRONOUS,
+    sqliteCommitWindowMs: c.SQLITE_COMMIT_WINDOW_MS,
     metricsToken: c.METRICS_TOKEN,
     sseReplayEvents: c.SSE_REPLAY_EVENTS,
     logFormat: c.LOG_FORMAT,

@@ -105,6 +105,8 @@ export interface LongLinkConfig {
   dataDir: string;
   /** SQLITE_SYNCHRONOUS: NORMAL survives a process crash, FULL a power cut too (docs/STORAGE.md). @default 'NORMAL' */
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** SQLITE_COMMIT_WINDOW_MS: how long a presence row may wait for the COMMIT it shares with others (commands commit at the end of their turn). @default 5 */
+  sqliteCommitWindowMs: number;
   /** REDIS_URL: cluster mode. @default undefined */
   redisUrl?: string;
   /** NODE_ID. @default `${hostname()}-${pid}` */

@@ -40,12 +40,12 @@ export class SqlitePresenceStore implements PresenceStore {
     this.countByGroup = db.prepare('SELECT status, connected, node_id AS nodeId, count(*) AS n FROM clients GROUP BY status, connected, node_id');
   }
 
-  /** Writes unless a stored record has a higher epoch; true when written (after the commit). */
+  /** Writes unless a stored record has a higher epoch; true when written (after the commit, within the commit window). */
   save(record: ClientRecord): Promise<boolean> {
     const r = record;
     // Serialised now: what is committed is the record as it was handed over.
     const args = [r.clientId, r.epoch, r.status, r.connected ? 1 : 0, r.nodeId, JSON.stringify(r.meta).toLowerCase(), JSON.stringify(r)];
-    return this.database.write(() => this.upsert.run(args).changes > 0);
+    return this.database.writeBatched(() => this.upsert.run(args).changes > 0);
   }
 
   /** Every record in the file (one node owns it): see PresenceStore.loadOnStart. */

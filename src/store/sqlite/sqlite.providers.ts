@@ -17,7 +17,7 @@ export function sqliteDatabaseProvider(needed: (config: LongLinkConfig) => boole
     inject: [LONGLINK_CONFIG],
     useFactory: (config: LongLinkConfig): SqliteDatabase | null => {
       if (!needed(config)) return null;
-      const database = SqliteDatabase.open({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
+      const database = SqliteDatabase.open({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous, commitWindowMs: config.sqliteCommitWindowMs });
       new Logger('SqliteStore').log(`records and commands in ${database.file} (schema v${database.schemaVersion}, synchronous=${config.sqliteSynchronous})`);
       return database;
     },

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, GatewayProcess } from '../../support/gateway-child';
+import { ensureBuilt, GatewayProcess } from '../../support/gateway-process';
 import { RawClient } from '../../support/raw-client';
 
 type Json = Record<string, any>;
@@ -63,8 +63,8 @@ describe.each([
 
   it('keeps every command with its status, delivers what was pending after LOGIN, and keeps the records', async () => {
     // ---- first life: windows far longer than the test, so nothing changes on its own
-    const first = await GatewayProcess.start({ DATA_DIR: dataDir, NODE_ID: 'gw-first', HEARTBEAT_MS: '600000', SHUTDOWN_GRACE_MS: '1000' }, cwd);
-    gateways.push(first.gateway);
+    const first = await GatewayProcess.start({ DATA_DIR: dataDir, NODE_ID: 'gw-first', HEARTBEAT_MS: '600000', SHUTDOWN_GRACE_MS: '1000' }, { cwd });
+    gateways.push(first);
     const base1 = first.httpUrl;
 
     const acker = await connect(first.tcpPort, 'dev-acker');
@@ -91,9 +91,9 @@ describe.each([
     const queued2 = await http(base1, 'POST', '/clients/dev-offline/commands', { name: 'q2', data: { x: [1, 2] }, queue: true });
     expect([queued1.status, queued2.status]).toEqual([202, 202]);
     expect(queued2.body.status).toBe('queued');
-    if (how === 'kill') await first.gateway.kill();
+    if (how === 'kill') await first.kill();
     else {
-      const [code, signal] = await first.gateway.stop();
+      const [code, signal] = await first.stop();
       expect(code === 0 || signal === 'SIGTERM').toBe(true);
     }
     for (const c of [acker, silent]) await c.waitClosed();
@@ -103,8 +103,8 @@ describe.each([
     // there it is long enough for the checks below on a busy machine)
     const leaveTimeoutMs = how === 'kill' ? 4000 : 600_000;
     const restartedAt = Date.now();
-    const second = await GatewayProcess.start({ DATA_DIR: dataDir, NODE_ID: 'gw-second', HEARTBEAT_MS: '200', LEAVE_TIMEOUT_MS: String(leaveTimeoutMs) }, cwd);
-    gateways.push(second.gateway);
+    const second = await GatewayProcess.start({ DATA_DIR: dataDir, NODE_ID: 'gw-second', HEARTBEAT_MS: '200', LEAVE_TIMEOUT_MS: String(leaveTimeoutMs) }, { cwd });
+    gateways.push(second);
     const base2 = second.httpUrl;
 
     // Outcomes and statuses are where they were.

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, GatewayProcess } from '../../support/gateway-child';
+import { ensureBuilt, GatewayProcess } from '../../support/gateway-process';
 
 /** `node dist/main.js` refuses to start on a DATA_DIR it cannot use, and says which and why; it never falls back to memory. */
 describe('start-up with STORE=sqlite (the default)', () => {
@@ -14,7 +14,7 @@ describe('start-up with STORE=sqlite (the default)', () => {
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
   async function expectRefused(env: Record<string, string>, ...texts: RegExp[]): Promise<void> {
-    const gateway = GatewayProcess.spawn({ TCP_HOST: '127.0.0.1', TCP_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env }, cwd);
+    const gateway = GatewayProcess.spawn({ TCP_HOST: '127.0.0.1', TCP_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env }, { cwd });
     const [code] = await gateway.exited;
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();
@@ -25,7 +25,8 @@ describe('start-up with STORE=sqlite (the default)', () => {
   it('creates ./data under the working directory by default', async () => {
     const here = join(cwd, 'default');
     mkdirSync(here);
-    const { gateway } = await GatewayProcess.start({}, here);
+    // No DATA_DIR; LOG_LEVEL at its default, which logs the file's path.
+    const gateway = await GatewayProcess.start({ LOG_LEVEL: 'log' }, { cwd: here });
     try {
       await gateway.waitFor(/longlink\.db/);
     } finally {

@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       adminToken: undefined,
       metricsToken: undefined,
       sseReplayEvents: 10000,
+      sqliteCommitWindowMs: 5,
       logLevel: 'log',
       logFormat: 'text',
     });
@@ -69,6 +70,8 @@ describe('parseConfig', () => {
     ['MAX_OUTBOUND_BYTES', '1000', 'must be >= 1024'],
     ['AUTH_MODE', 'TOKEN', "must be 'none' or 'token'"],
     ['LOG_LEVEL', 'loud', 'must be one of error, warn, log, debug, verbose'],
+    ['SQLITE_COMMIT_WINDOW_MS', '1001', 'must be <= 1000'],
+    ['SQLITE_COMMIT_WINDOW_MS', '-1', 'must be >= 0'],
   ])('refuses %s=%s: %s', (key, value, message) => {
     expect(problems({ [key]: value })).toEqual([`${key}: ${message} (got '${value}')`]);
   });

@@ -60,6 +60,74 @@ describe('SqliteDatabase', () => {
     reader.close();
   });
 
+  describe('batched writes (presence rows, SQLITE_COMMIT_WINDOW_MS)', () => {
+    const setup = (commitWindowMs?: number) => {
+      const db = openDb(commitWindowMs === undefined ? {} : { commitWindowMs });
+      db.db.exec('CREATE TABLE t (v INTEGER)');
+      const reader = observer();
+      const insert = db.db.prepare('INSERT INTO t VALUES (1)');
+      return { db, reader, insert, committed: () => reader.prepare('SELECT count(*) FROM t').pluck().get() as number };
+    };
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('waits for the commit window, not the end of the turn, and resolves only after the commit', async () => {
+      const { db, reader, insert, committed } = setup(30);
+      const started = Date.now();
+      const first = db.writeBatched(() => insert.run().changes);
+      let resolvedAt = 0;
+      void first.then(() => (resolvedAt = Date.now()));
+      await turn();
+      await turn();
+      // A later turn's batched write joins the same open transaction.
+      const second = db.writeBatched(() => insert.run().changes);
+      expect(db.read(() => db.db.prepare('SELECT count(*) FROM t').pluck().get())).toBe(2); // visible to our reads at once
+      expect(committed()).toBe(0);
+      expect(resolvedAt).toBe(0);
+      await expect(Promise.all([first, second])).resolves.toEqual([1, 1]);
+      expect(committed()).toBe(2);
+      expect(resolvedAt - started).toBeGreaterThanOrEqual(25);
+      reader.close();
+    });
+
+    it('commits at the end of the turn when a write someone waits on joins the batch', async () => {
+      const { db, reader, insert, committed } = setup(60_000);
+      const batched = db.writeBatched(() => insert.run().changes);
+      const urgent = db.write(() => insert.run().changes);
+      await expect(Promise.all([batched, urgent])).resolves.toEqual([1, 1]);
+      // Long before the 60 s window: the write that an HTTP answer waits on took the batch with it.
+      expect(committed()).toBe(2);
+      reader.close();
+    });
+
+    it('commits at the end of the turn once 1,000 batched writes wait', async () => {
+      const { db, reader, insert, committed } = setup(60_000);
+      const writes = Array.from({ length: 1000 }, () => db.writeBatched(() => insert.run().changes));
+      await turn();
+      await turn();
+      expect(committed()).toBe(1000);
+      await Promise.all(writes);
+      reader.close();
+    });
+
+    it('with a window of 0 commits at the end of the turn like write()', async () => {
+      const { db, reader, insert, committed } = setup(0);
+      const w = db.writeBatched(() => insert.run().changes);
+      await turn();
+      expect(committed()).toBe(1);
+      await w;
+      reader.close();
+    });
+
+    it('commits the batch on close', async () => {
+      const { db, reader, insert, committed } = setup(60_000);
+      const w = db.writeBatched(() => insert.run().changes);
+      db.close();
+      await expect(w).resolves.toBe(1);
+      expect(committed()).toBe(1);
+      reader.close();
+    });
+  });
+
   it('lets a read see the writes queued before it', () => {
     const db = openDb();
     db.db.exec('CREATE TABLE t (v INTEGER)');
