@@ -132,9 +132,12 @@ describe('orphaned records (a dead node held them)', () => {
     const live = new NodeLease(redis, { nodeId: 'live', bootId: 'boot-live' }, 60, timeouts);
     const swept: Array<[string[], string[]]> = [];
     live.onSwept = (closed, removed) => swept.push([closed.sort(), removed.sort()]);
-    const reapedAt = Date.now();
     await live.beat();
-    expect(await deadStore.get('connected')).toMatchObject({ status: 'leave', connected: false });
+    const reaped = await deadStore.get('connected');
+    expect(reaped).toMatchObject({ status: 'leave', connected: false });
+    const until = async (at: number) => {
+      while (Date.now() < at) await new Promise((r) => setTimeout(r, 10));
+    };
     expect(await server.command('ZCARD', 'll:orphans')).toBe('3');
     // 'back' logs in again on the live node: a node holds it, the schedule lets it be.
     await new RedisPresenceStore(redis, 'boot-live').save(presenceRecord('back', { nodeId: 'live', epoch: 2 }));
@@ -143,7 +146,7 @@ describe('orphaned records (a dead node held them)', () => {
     await live.beat();
     expect(swept).toEqual([[['left'], []]]); // 'connected' is due LEAVE_TIMEOUT_MS after the reap
     expect(await deadStore.get('connected')).toMatchObject({ status: 'leave' });
-    while (Date.now() < reapedAt + 410) await new Promise((r) => setTimeout(r, 20));
+    await until((reaped?.statusSince as number) + 410);
     await live.beat();
     expect(swept).toEqual([[['left'], []], [['connected'], []]]);
     const closed = await deadStore.get('connected');
@@ -167,11 +170,11 @@ describe('orphaned records (a dead node held them)', () => {
 
     // Retention, counted from each close ('left' closed about 400 ms before 'connected'): each goes, counters with it.
     swept.length = 0;
-    while (Date.now() < reapedAt + 620) await new Promise((r) => setTimeout(r, 20));
+    await until(((await deadStore.get('left'))?.closedAt as number) + 610);
     await live.beat();
     expect(swept).toEqual([[[], ['left']]]);
     expect(await deadStore.get('connected')).toMatchObject({ status: 'close' });
-    while (Date.now() < reapedAt + 410 + 610) await new Promise((r) => setTimeout(r, 20));
+    await until((closed?.closedAt as number) + 610);
     await live.beat();
     expect(swept).toEqual([[[], ['left']], [[], ['connected']]]);
     expect(await deadStore.get('connected')).toBeUndefined();
