@@ -41,6 +41,8 @@ export class NodeLease {
     private readonly identity: NodeIdentity,
     private readonly leaseMs: number,
     private readonly timeouts: OrphanTimeouts,
+    /** The clock of the orphan steps (leave and close times, what is due); the leases themselves run on Redis's TIME. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   start(): void {
@@ -88,7 +90,7 @@ export class NodeLease {
         this.logger.warn(`node ${nodeId} is dead: ${ids.length} client(s) marked leave`);
       }
       const due = Number(orphanDue);
-      if (due >= 0 && due <= Date.now()) await this.sweep();
+      if (due >= 0 && due <= this.now()) await this.sweep();
     } catch (error) {
       this.logger.debug(`beat failed: ${(error as Error).message}`);
     }
@@ -97,7 +99,7 @@ export class NodeLease {
   /** Takes every orphan step due now (a batch at a time). */
   async sweep(): Promise<void> {
     for (;;) {
-      const [looked, closed, removed] = await SWEEP.run<[number, string[], string[]]>(this.redis, [], [KEY_PREFIX, Date.now(), SWEEP_BATCH, this.timeouts.closedRetentionMs]);
+      const [looked, closed, removed] = await SWEEP.run<[number, string[], string[]]>(this.redis, [], [KEY_PREFIX, this.now(), SWEEP_BATCH, this.timeouts.closedRetentionMs]);
       if (closed.length + removed.length > 0) {
         this.logger.log(`orphaned records: ${closed.length} leave -> close (timeout), ${removed.length} past retention removed`);
         this.onSwept?.(closed, removed);
@@ -111,7 +113,7 @@ export class NodeLease {
     let cursor = '0';
     const { leaveTimeoutMs, closedRetentionMs } = this.timeouts;
     do {
-      const [next, ids] = await REAP.run<[string, string[]]>(this.redis, [], [KEY_PREFIX, nodeId, reason, Date.now(), cursor, REAP_PAGE, keepBoot, leaveTimeoutMs, closedRetentionMs]);
+      const [next, ids] = await REAP.run<[string, string[]]>(this.redis, [], [KEY_PREFIX, nodeId, reason, this.now(), cursor, REAP_PAGE, keepBoot, leaveTimeoutMs, closedRetentionMs]);
       marked.push(...ids);
       cursor = String(next);
     } while (cursor !== '0');

@@ -129,14 +129,16 @@ describe('orphaned records (a dead node held them)', () => {
     await deadStore.save(presenceRecord('back', { nodeId: 'dead', epoch: 1 }));
     await new NodeLease(redis, { nodeId: 'dead', bootId: 'boot-dead' }, 60, timeouts).beat();
     await new Promise((r) => setTimeout(r, 90));
-    const live = new NodeLease(redis, { nodeId: 'live', bootId: 'boot-live' }, 60, timeouts);
+    // The live node's orphan steps run on a clock of the test's: no wall-clock wait can make a step come early or late.
+    let at = Date.now();
+    const live = new NodeLease(redis, { nodeId: 'live', bootId: 'boot-live' }, 60, timeouts, () => at);
     const swept: Array<[string[], string[]]> = [];
     live.onSwept = (closed, removed) => swept.push([closed.sort(), removed.sort()]);
     await live.beat();
     const reaped = await deadStore.get('connected');
     expect(reaped).toMatchObject({ status: 'leave', connected: false });
-    const until = async (at: number) => {
-      while (Date.now() < at) await new Promise((r) => setTimeout(r, 10));
+    const until = (time: number) => {
+      at = Math.max(at, time);
     };
     expect(await server.command('ZCARD', 'll:orphans')).toBe('3');
     // 'back' logs in again on the live node: a node holds it, the schedule lets it be.
@@ -146,7 +148,7 @@ describe('orphaned records (a dead node held them)', () => {
     await live.beat();
     expect(swept).toEqual([[['left'], []]]); // 'connected' is due LEAVE_TIMEOUT_MS after the reap
     expect(await deadStore.get('connected')).toMatchObject({ status: 'leave' });
-    await until((reaped?.statusSince as number) + 410);
+    until((reaped?.statusSince as number) + 410);
     await live.beat();
     expect(swept).toEqual([[['left'], []], [['connected'], []]]);
     const closed = await deadStore.get('connected');
@@ -170,11 +172,11 @@ describe('orphaned records (a dead node held them)', () => {
 
     // Retention, counted from each close ('left' closed about 400 ms before 'connected'): each goes, counters with it.
     swept.length = 0;
-    await until(((await deadStore.get('left'))?.closedAt as number) + 610);
+    until(((await deadStore.get('left'))?.closedAt as number) + 610);
     await live.beat();
     expect(swept).toEqual([[[], ['left']]]);
     expect(await deadStore.get('connected')).toMatchObject({ status: 'close' });
-    await until((closed?.closedAt as number) + 610);
+    until((closed?.closedAt as number) + 610);
     await live.beat();
     expect(swept).toEqual([[[], ['left']], [[], ['connected']]]);
     expect(await deadStore.get('connected')).toBeUndefined();
