@@ -4,6 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CLOCK, Clock } from '../common/clock';
 import { LONGLINK_CONFIG, LongLinkConfig } from '../config';
 import { LongLinkServer } from '../transport/long-link.server';
+import type { SessionView } from '../transport/session-view';
 import type { WindowFacts } from './heartbeat-counter';
 import type { WindowListener, WindowReport } from './window-report';
 
@@ -107,7 +108,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       since,
       lagged,
       factsOf(clientId: string, into: WindowFacts): WindowFacts {
-        const session = server.session(clientId);
+        return this.factsOfSession(server.session(clientId), into);
+      },
+      factsOfSession(session: SessionView | undefined, into: WindowFacts): WindowFacts {
         into.now = now;
         into.lagged = lagged;
         if (session === undefined) {

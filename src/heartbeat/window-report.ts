@@ -1,3 +1,4 @@
+import type { SessionView } from '../transport/session-view';
 import type { WindowFacts } from './heartbeat-counter';
 
 /**
@@ -17,6 +18,11 @@ export interface WindowReport {
    * allocation per client: a sweep walks every record of the node).
    */
   factsOf(clientId: string, into: WindowFacts): WindowFacts;
+  /**
+   * The same for a session the caller already holds (undefined: none on
+   * this node): a sweep over 20,000 records then looks none of them up.
+   */
+  factsOfSession(session: SessionView | undefined, into: WindowFacts): WindowFacts;
 }
 
 /** Returns how many records it looked at (reported in SweepResult.records). */

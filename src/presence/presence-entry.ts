@@ -12,6 +12,12 @@ export type RecordBase = Omit<
 export class PresenceEntry {
   /** Its session (base.sessionId) is open on this node. */
   connected = false;
+  /**
+   * That session's view while it is open, kept so the heartbeat sweep and
+   * the records read its facts without a lookup by clientId each time (a
+   * Map lookup per record was two thirds of a 20,000-record sweep).
+   */
+  session: SessionView | undefined = undefined;
   reported: Record<string, unknown> = {};
   lastSeenAt: number | null = null;
   lastHeartbeatAt: number | null = null;

@@ -73,8 +73,16 @@ export class PresenceLedger {
   /** The entry's own session on this node, if it is still the registered one. */
   sessionOf(entry: PresenceEntry) {
     if (!entry.connected) return undefined;
+    const cached = entry.session;
+    if (cached !== undefined && !cached.closed && cached.sessionId === entry.base.sessionId) return cached;
     const session = this.transport.session(entry.clientId);
     return session !== undefined && session.sessionId === entry.base.sessionId ? session : undefined;
+  }
+
+  /** The transport's session `sessionId` of the client, if it is the registered one (kept on the entry at login). */
+  liveSession(clientId: string, sessionId: string | undefined) {
+    const session = this.transport.session(clientId);
+    return session !== undefined && session.sessionId === sessionId ? session : undefined;
   }
 
   /** A detached ClientRecord of the entry, for callers outside (one deep copy). */

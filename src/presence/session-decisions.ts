@@ -57,6 +57,7 @@ export class SessionDecisions {
       this.ledger.cap.admit(clientId, false);
       const created = new PresenceEntry(base, initialLiveness(this.config.heartbeat, now));
       created.connected = true;
+      created.session = this.ledger.liveSession(clientId, sessionId);
       created.lastSeenAt = now;
       this.ledger.entries.set(clientId, created);
       this.ledger.setStatus(created, 'alive', event.implicit ? 'first heartbeat' : 'login', created.liveness, null);
@@ -66,6 +67,7 @@ export class SessionDecisions {
     const previousStatus = entry.status;
     entry.base = base;
     entry.connected = true;
+    entry.session = this.ledger.liveSession(clientId, sessionId);
     entry.lastSeenAt = now;
     if (previousStatus === 'alive') {
       // Takeover or a quick re-login: same record, no transition.
@@ -82,6 +84,7 @@ export class SessionDecisions {
     if (!entry || !entry.connected || entry.base.sessionId !== event.sessionId) return;
     entry.capture(event);
     entry.connected = false;
+    entry.session = undefined;
     if (entry.status === 'close') this.ledger.persist(entry);
     else if (CLOSING_REASONS.has(event.reason)) this.ledger.setStatus(entry, 'close', event.reason);
     else if (entry.status === 'alive') this.ledger.setStatus(entry, 'leave', event.reason);

@@ -32,7 +32,10 @@ export class WindowDecisions {
         this.expireIfClosed(entry, report.now);
         continue;
       }
-      const next = nextWindow(entry.liveness, report.factsOf(entry.clientId, facts), this.config.heartbeat);
+      // The entry's own session when presence holds it; else the transport's by clientId (as before its login was handled).
+      const session = entry.session;
+      const windowFacts = session !== undefined && !session.closed ? report.factsOfSession(session, facts) : report.factsOf(entry.clientId, facts);
+      const next = nextWindow(entry.liveness, windowFacts, this.config.heartbeat);
       if (next !== entry.liveness) this.applyWindow(entry, next);
     }
     return records;
