@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GatewayProfile } from '../cpu-profile';
 import { WorkerPool } from '../load/worker-pool';
 import { nowNs, percentileOf } from '../proc-stats';
 import { HOST, startTarget } from '../targets';
-import { describeErrors, mergeStats, ms, type Scenario, type ScenarioResult } from './common';
+import { describeErrors, mergeStats, ms, onFleet, type Scenario, type ScenarioResult } from './common';
 
 const POLL_MS = 20;
 const GIVE_UP_MS = 60_000;
@@ -16,9 +17,10 @@ const GIVE_UP_MS = 60_000;
  */
 export const s4Fanout: Scenario = async (kind, { options, log }): Promise<ScenarioResult> => {
   const n = options.s4Conns;
-  const target = await startTarget(kind, { maxConnections: n + 1000, heartbeatMs: 10000 });
+  const profile = GatewayProfile.for(kind, options, 's4');
+  const target = await startTarget(kind, { maxConnections: n + 1000, heartbeatMs: 10000, cpuProfDir: profile?.dir });
   const pool = WorkerPool.start(n);
-  try {
+  return onFleet(target, pool, profile, async (): Promise<ScenarioResult> => {
     const { loggedIn, failed } = await pool.connect(HOST, target.tcpPort, 'fan-', n);
     await pool.all({ op: 'arm-commands' });
     await target.warmUpHttp();
@@ -55,6 +57,7 @@ export const s4Fanout: Scenario = async (kind, { options, log }): Promise<Scenar
       return null;
     })();
     const [, ackAllMs] = await Promise.all([delivered, acked]);
+    if (profile) profile.window = { fromNs: t0, toNs: nowNs() };
     const times = (await pool.all({ op: 'command-times' })).flat().map((t) => (t - t0) / 1e6);
     const stats = mergeStats(await pool.all({ op: 'collect' }));
     const notes: string[] = [];
@@ -75,8 +78,5 @@ export const s4Fanout: Scenario = async (kind, { options, log }): Promise<Scenar
       errorSamples: stats.errorSamples,
       notes,
     };
-  } finally {
-    await pool.close();
-    await target.stop();
-  }
+  });
 };

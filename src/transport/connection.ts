@@ -3,8 +3,9 @@ import { BadFrameCode, ConnectionCodec, EMPTY_FRAME, encodeJson, FrameDecoder, F
 import type { ConnectionRates } from '../admission/admission-control';
 import { CloseReason, socketErrorReason } from './close-reason';
 import { ConnectionStateMachine } from './connection-state';
-import { FramePacer } from './frame-pacer';
-import type { ConnectionHandler, ConnectionOptions } from './connection.types';
+import type { FrameBudget } from '../admission/frame-budget';
+import { FramePacer, PacedConnection } from './frame-pacer';
+import type { ConnectionHandler, ConnectionOptions, PendingFrame } from './connection.types';
 
 export type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFrame } from './connection.types';
 
@@ -16,7 +17,7 @@ export type { ConnectionHandler, ConnectionOptions, ConnectionState, PendingFram
  * (`lastReadAt`, `lastBackpressureAt`) that others read and never write. It
  * knows nothing of heartbeats or statuses; handlers decide what frames mean.
  */
-export class Connection extends ConnectionStateMachine implements FrameSink {
+export class Connection extends ConnectionStateMachine implements FrameSink, PacedConnection {
   readonly connectedAt: number;
 
   /** Server clock of the read that last brought bytes (one clock call per chunk, none per frame). */
@@ -31,7 +32,12 @@ export class Connection extends ConnectionStateMachine implements FrameSink {
   rates: ConnectionRates | undefined;
   /** The read being handled went over the byte budget: its frames are refused. */
   overByteRate = false;
-  private readonly pacer: FramePacer | undefined;
+  /** FRAME_BUDGET's counters for this connection (BudgetState). */
+  budgetTurn = 0;
+  budgetUsed = 0;
+  private readonly budget: FrameBudget | undefined;
+  /** Made when a frame first goes over the budget. */
+  private pacer: FramePacer | undefined;
 
   /** The built-in framings' decoder (the fast path); undefined with an app's own codec. */
   private readonly decoder: FrameDecoder | undefined;
@@ -55,22 +61,7 @@ export class Connection extends ConnectionStateMachine implements FrameSink {
     } else {
       this.stream = this.custom = codec.create({ maxFrameBytes: options.maxFrameBytes });
     }
-    const budget = options.frameBudget;
-    if (budget?.enabled) {
-      this.pacer = new FramePacer(budget, {
-        isClosed: () => this._state === 'closed',
-        pause: () => this.socket.pause(),
-        resume: () => this.socket.resume(),
-        dispatch: (frame) => {
-          if (frame.kind === 'message') handler.onMessage(this, frame.message);
-          else if (frame.kind === 'empty') handler.onEmptyFrame(this);
-          else handler.onBadFrame(this, frame.code, frame.detail);
-        },
-        cork: () => this.cork(),
-        uncork: () => this.uncork(),
-        onInternalError: (error) => handler.onInternalError(this, error),
-      }, options.onBudgetSpent ?? (() => undefined));
-    }
+    this.budget = options.frameBudget?.enabled ? options.frameBudget : undefined;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // 'close' follows every 'error'; the reason is reported there.
@@ -135,16 +126,42 @@ export class Connection extends ConnectionStateMachine implements FrameSink {
 
   // FrameSink: the decoder calls these; forwarded without allocation while within FRAME_BUDGET.
   onMessage(message: Record<string, unknown>): void {
-    if (this.pacer === undefined || this.pacer.admit()) this.handler.onMessage(this, message);
-    else this.pacer.defer({ kind: 'message', message });
+    if (this.admit()) this.handler.onMessage(this, message);
+    else this.paced().defer({ kind: 'message', message });
   }
   onEmptyFrame(): void {
-    if (this.pacer === undefined || this.pacer.admit()) this.handler.onEmptyFrame(this);
-    else this.pacer.defer({ kind: 'empty' });
+    if (this.admit()) this.handler.onEmptyFrame(this);
+    else this.paced().defer({ kind: 'empty' });
   }
   onBadFrame(code: BadFrameCode, detail: string): void {
-    if (this.pacer === undefined || this.pacer.admit()) this.handler.onBadFrame(this, code, detail);
-    else this.pacer.defer({ kind: 'bad', code, detail });
+    if (this.admit()) this.handler.onBadFrame(this, code, detail);
+    else this.paced().defer({ kind: 'bad', code, detail });
+  }
+
+  /** May the next frame be handled now? Frames keep their order: once one waits, all after it do. */
+  private admit(): boolean {
+    const budget = this.budget;
+    return budget === undefined || (this.pacer?.waiting !== true && budget.take(this));
+  }
+
+  private paced(): FramePacer {
+    return (this.pacer ??= new FramePacer(this.budget as FrameBudget, this, this.options.onBudgetSpent ?? (() => undefined)));
+  }
+
+  // PacedConnection: what the pacer does with this connection.
+  pauseReading(): void {
+    this.socket.pause();
+  }
+  resumeReading(): void {
+    this.socket.resume();
+  }
+  dispatchHeld(frame: PendingFrame): void {
+    if (frame.kind === 'message') this.handler.onMessage(this, frame.message);
+    else if (frame.kind === 'empty') this.handler.onEmptyFrame(this);
+    else this.handler.onBadFrame(this, frame.code, frame.detail);
+  }
+  onPacingError(error: unknown): void {
+    this.handler.onInternalError(this, error);
   }
 
   // ---- bytes out -----------------------------------------------------------------------

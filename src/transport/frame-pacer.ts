@@ -1,18 +1,18 @@
 import type { BudgetState, FrameBudget } from '../admission/frame-budget';
 import type { PendingFrame } from './connection.types';
 
-/** What the pacer needs of its connection. */
-export interface PacedConnection {
-  isClosed(): boolean;
+/** What the pacer needs of its connection; the connection also keeps the budget's counters (BudgetState). */
+export interface PacedConnection extends BudgetState {
+  readonly closed: boolean;
   /** Stop reading the socket / start again. */
-  pause(): void;
-  resume(): void;
+  pauseReading(): void;
+  resumeReading(): void;
   /** Handle one frame now (as the decoder would have had it handled). */
-  dispatch(frame: PendingFrame): void;
+  dispatchHeld(frame: PendingFrame): void;
   /** Replies of one batch leave in one write. */
   cork(): void;
   uncork(): void;
-  onInternalError(error: unknown): void;
+  onPacingError(error: unknown): void;
 }
 
 /**
@@ -21,11 +21,11 @@ export interface PacedConnection {
  * it after at most one more buffered chunk) and the frames already decoded
  * wait, in order, for the next turn of the loop, after every other
  * connection had its read handled. Then `budget` more, and so on, until the
- * queue is empty and the socket reads again.
+ * queue is empty and the socket reads again. A connection makes its pacer
+ * only when a frame first goes over the budget (most never do): until then
+ * it costs the connection two numbers, not an object with closures.
  */
-export class FramePacer implements BudgetState {
-  budgetTurn = 0;
-  budgetUsed = 0;
+export class FramePacer {
   private deferred: PendingFrame[] | undefined;
   private readonly drain = () => this.drainDeferred();
 
@@ -35,16 +35,16 @@ export class FramePacer implements BudgetState {
     private readonly onSpent: () => void,
   ) {}
 
-  /** May the next frame be handled now? Frames keep their order: once one waits, all after it do. */
-  admit(): boolean {
-    return this.deferred === undefined && this.budget.take(this);
+  /** Frames are waiting: the next one must wait behind them (order per connection). */
+  get waiting(): boolean {
+    return this.deferred !== undefined;
   }
 
   defer(frame: PendingFrame): void {
     if (this.deferred === undefined) {
       this.deferred = [];
       this.onSpent();
-      this.conn.pause();
+      this.conn.pauseReading();
       setImmediate(this.drain);
     }
     this.deferred.push(frame);
@@ -58,25 +58,25 @@ export class FramePacer implements BudgetState {
   private drainDeferred(): void {
     const queue = this.deferred;
     this.deferred = undefined;
-    if (queue === undefined || this.conn.isClosed()) return;
+    if (queue === undefined || this.conn.closed) return;
     let i = 0;
     this.conn.cork();
     try {
-      for (; i < queue.length && !this.conn.isClosed(); i++) {
-        if (!this.budget.take(this)) break;
-        this.conn.dispatch(queue[i]);
+      for (; i < queue.length && !this.conn.closed; i++) {
+        if (!this.budget.take(this.conn)) break;
+        this.conn.dispatchHeld(queue[i]);
       }
     } catch (error) {
-      this.conn.onInternalError(error);
+      this.conn.onPacingError(error);
     } finally {
       this.conn.uncork();
     }
-    if (this.conn.isClosed()) return;
+    if (this.conn.closed) return;
     if (i < queue.length) {
       this.deferred = queue.slice(i);
       setImmediate(this.drain);
       return;
     }
-    this.conn.resume();
+    this.conn.resumeReading();
   }
 }
