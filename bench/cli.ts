@@ -65,7 +65,7 @@ export interface BenchOptions {
   abuseFlaps: number;
   /** Abuse: ACKs for unknown commands from one client. @default 20000 */
   abuseStrayAcks: number;
-  /** Profile the gateway with node --cpu-prof in S1 (connect+login), S3 and S4 (the broadcast until all acked) (files in bench/results/profiles; the profiler slows what it watches, so keep these figures apart). @default false */
+  /** Profile the gateway with node --cpu-prof in S1 (connect+login), S2, S3 and S4 (the broadcast until all acked) (files in bench/results/profiles; the profiler slows what it watches, so keep these figures apart). @default false */
   cpuProf: boolean;
   /** Where results go. @default bench/results */
   outDir: string;
