@@ -189,13 +189,16 @@ export class PresenceService implements OnModuleDestroy {
    */
   private async restore(load: Promise<ClientRecord[]>): Promise<void> {
     try {
+      let highestEpoch = 0;
       for (const record of await load) {
+        if (record.epoch > highestEpoch) highestEpoch = record.epoch;
         const entry = PresenceEntry.fromRecord(record);
         this.entries.set(record.clientId, entry);
         if (!record.connected && record.status !== 'alive') continue;
         if (entry.status === 'close') this.ledger.persist(entry);
         else this.ledger.setStatus(entry, 'leave', GATEWAY_RESTARTED);
       }
+      this.decisions.heldEveryRecord(highestEpoch);
     } catch (error) {
       this.logger.error(`records of the last run not loaded: ${(error as Error).message}`);
     } finally {

@@ -17,6 +17,14 @@ export class SessionDecisions {
   private readonly sessionSubject = new Subject<SessionEvent>();
   /** Every login (a new session), after its record is up to date; takeovers and re-logins too. */
   readonly sessions$: Observable<SessionEvent> = this.sessionSubject.asObservable();
+  /**
+   * Set once the records of a store that loads at start (SQLite) are all
+   * held here: a client with no entry is then unknown to the store too, and
+   * its login needs no read of it.
+   */
+  private holdsEveryRecord = false;
+  /** The highest epoch loaded or issued here: a new client's first session is numbered above it. */
+  private epochHigh = 0;
 
   constructor(
     private readonly config: LongLinkConfig,
@@ -30,6 +38,8 @@ export class SessionDecisions {
     // A shared store (cluster) numbers sessions itself: another node may have had a newer one since our entry's.
     if (this.store.nextEpoch) return this.store.nextEpoch(event.clientId, entry?.base.epoch ?? 0).then((epoch) => this.login(entry, event, epoch - 1));
     if (entry) return this.login(entry, event, entry.base.epoch);
+    // Above every epoch the store can hold for it, even a row whose delete failed: no read needed.
+    if (this.holdsEveryRecord) return this.login(undefined, event, this.epochHigh);
     // Not known here: the store may know it (a restart, another node) and
     // hold a higher epoch, which this session must exceed.
     return this.store.get(event.clientId).then((stored) => this.login(undefined, event, stored?.epoch ?? 0));
@@ -51,6 +61,7 @@ export class SessionDecisions {
       // A new session: its writes carry the next fence (see ClientRecord.epoch).
       epoch: lastEpoch + 1,
     };
+    if (base.epoch > this.epochHigh) this.epochHigh = base.epoch;
     const session = { clientId, sessionId, epoch: base.epoch, at: now };
     if (!entry) {
       // Asked before the login completed; here room is only made (two new clients raced for the last place).
@@ -89,6 +100,12 @@ export class SessionDecisions {
     else if (CLOSING_REASONS.has(event.reason)) this.ledger.setStatus(entry, 'close', event.reason);
     else if (entry.status === 'alive') this.ledger.setStatus(entry, 'leave', event.reason);
     else this.ledger.persist(entry);
+  }
+
+  /** Restore took over every record of the store (their highest epoch given): see holdsEveryRecord. */
+  heldEveryRecord(highestEpoch: number): void {
+    this.holdsEveryRecord = true;
+    if (highestEpoch > this.epochHigh) this.epochHigh = highestEpoch;
   }
 
   close(): void {
