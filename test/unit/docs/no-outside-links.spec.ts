@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 
@@ -86,6 +86,8 @@ function checkRepo(root: string): Problem[] {
   for (const f of files) for (let d = posix.dirname(f); d !== '.'; d = posix.dirname(d)) known.add(d);
   const problems: Problem[] = [];
   for (const file of files) {
+    // An untracked link to a directory (a worktree's node_modules) is no file to read.
+    if (!statSync(join(root, file)).isFile()) continue;
     const buffer = readFileSync(join(root, file));
     if (!isText(buffer)) continue;
     const text = buffer.toString('utf8');
