@@ -7,7 +7,7 @@ import { describeErrors, mergeStats } from './scenarios/common';
 import { WorkerPool } from './load/worker-pool';
 import { readRssBytes } from './proc-stats';
 import { BenchRedis } from './redis-server';
-import { ADMIN_TOKEN, ADMISSION_OFF, freePort, HOST, ROOT } from './targets';
+import { ADMIN_TOKEN, ADMISSION_OFF, freePort, gatewayEnv, HOST, ROOT } from './targets';
 
 /*
  * The cluster soak of issue 13: N live clients on W gateway workers
@@ -132,15 +132,7 @@ async function main(): Promise<void> {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      TCP_HOST: HOST,
-      TCP_PORT: String(tcpPort),
-      HTTP_HOST: HOST,
-      HTTP_PORT: String(httpPort),
-      LOG_LEVEL: 'warn',
-      AUTH_MODE: 'none',
-      ADMIN_TOKEN,
+      ...gatewayEnv(tcpPort, httpPort),
       REDIS_URL: redis.url,
       NODE_ID: 'fleet',
       CLUSTER_WORKERS: String(workers),

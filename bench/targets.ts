@@ -190,6 +190,26 @@ class ProcessTarget implements Target {
   }
 }
 
+/**
+ * The environment every benchmarked gateway starts with: loopback listeners
+ * on the given ports, warnings only, no token auth, the benchmark's admin
+ * token. Pinned, so a developer's .env cannot turn on token auth under the
+ * benchmark; the caller adds the rest (store, cluster, limits).
+ */
+export function gatewayEnv(tcpPort: number, httpPort: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'development',
+    TCP_HOST: HOST,
+    TCP_PORT: String(tcpPort),
+    HTTP_HOST: HOST,
+    HTTP_PORT: String(httpPort),
+    LOG_LEVEL: 'warn',
+    AUTH_MODE: 'none',
+    ADMIN_TOKEN,
+  };
+}
+
 /** The gateway as a user starts it: `node dist/main.js`, configured by the environment. */
 export async function startGatewayTarget(options: GatewayTargetOptions): Promise<Target> {
   const main = join(ROOT, 'dist', 'main.js');
@@ -205,17 +225,9 @@ export async function startGatewayTarget(options: GatewayTargetOptions): Promise
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      TCP_HOST: HOST,
-      TCP_PORT: String(tcpPort),
-      HTTP_HOST: HOST,
-      HTTP_PORT: String(httpPort),
-      LOG_LEVEL: 'warn',
-      // Pinned, so a developer's .env cannot turn on token auth or cluster mode under the benchmark.
-      AUTH_MODE: 'none',
+      ...gatewayEnv(tcpPort, httpPort),
+      // Pinned too: no cluster mode from a developer's environment.
       REDIS_URL: '',
-      ADMIN_TOKEN,
       MAX_CONNECTIONS: String(options.maxConnections),
       HEARTBEAT_MS: String(options.heartbeatMs ?? 10000),
       DATA_DIR: data.dir,
