@@ -13,7 +13,7 @@ import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { encodeJson, FrameDecoder } from '../src/transport/codec';
-import { ROOT } from './targets';
+import { freePort, ROOT } from './targets';
 
 const LIMIT = Number(process.env.MAX_CONNECTIONS ?? 19000);
 const WORKERS = 3;
@@ -122,14 +122,6 @@ function runWorker(port: number, index: number): void {
 
 // ---------------------------------------------------------------- runner --
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function ask<T>(child: ChildProcess, msg: object): Promise<T> {
   return new Promise((resolve) => {

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { freePort } from './free-port';
 
 /**
  * A private `redis-server` for one test file: a free port, no persistence
@@ -86,16 +87,6 @@ function findRedisServer(): string {
   throw new Error('redis-server not found (looked at REDIS_SERVER_BIN, /usr/bin, /usr/local/bin, PATH): the Redis tests need it; install redis-server 7');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** One RESP request/response over a fresh socket; enough for PING, INFO, DBSIZE, FLUSHALL, HGET… */
 function rawCommand(port: number, args: string[]): Promise<string> {
